@@ -1,0 +1,141 @@
+//! Data paths: how the bytes of a paired client and server connection move.
+//!
+//! The control plane (accepting, choosing a server, connecting) ends by handing both sockets
+//! to a [`DataPath`]; it does not know how the bytes move. Each path lives in its own file:
+//! - `copy.rs`: portable userspace copy on tokio, always available.
+//!
+//! Every path honours the same contract ([`DataPath::forward`]): half-close in both
+//! directions, inactivity timeouts per side, cancellation (admin `shutdown session(s)`,
+//! `on_marked_down`), and byte counters fed to the stats while the session runs.
+
+mod copy;
+mod meter;
+
+pub use copy::CopyPath;
+pub use meter::Meter;
+
+use crate::config::DataPathChoice;
+use std::time::Duration;
+use tokio::net::TcpStream;
+use tokio_util::sync::CancellationToken;
+
+/// The data paths sockhop knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataPathKind {
+    Copy,
+}
+
+impl DataPathKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DataPathKind::Copy => "copy",
+        }
+    }
+}
+
+/// Why a data path cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum DataPathError {
+    #[error("data path '{wanted}' is not available: {reason}; use datapath = \"auto\" or \"copy\"")]
+    Unavailable {
+        wanted: &'static str,
+        reason: String,
+    },
+}
+
+/// A ready-to-use data path (enum dispatch: no boxing on the per-session path).
+#[derive(Debug, Clone)]
+pub enum DataPath {
+    Copy(CopyPath),
+}
+
+impl DataPath {
+    /// Picks the data path for `choice` on this kernel, logging the decision.
+    pub fn select(choice: DataPathChoice, listen: &str) -> Result<DataPath, DataPathError> {
+        let unavailable = |wanted: &'static str| DataPathError::Unavailable {
+            wanted,
+            reason: "this build of sockhop has only the copy data path".into(),
+        };
+        let path = match choice {
+            DataPathChoice::Auto | DataPathChoice::Copy => DataPath::Copy(CopyPath),
+            DataPathChoice::Sockmap => return Err(unavailable("sockmap")),
+            DataPathChoice::Splice => return Err(unavailable("splice")),
+            DataPathChoice::Uring => return Err(unavailable("uring")),
+        };
+        tracing::info!(
+            "Proxy {listen}: data path '{}' (wanted '{}').",
+            path.kind().as_str(),
+            choice_name(choice)
+        );
+        Ok(path)
+    }
+
+    pub fn kind(&self) -> DataPathKind {
+        match self {
+            DataPath::Copy(_) => DataPathKind::Copy,
+        }
+    }
+
+    /// Moves bytes between `client` and `server` until both directions are finished, a side
+    /// aborts, a side is idle for longer than its timeout, or `cancel` fires.
+    pub async fn forward(
+        &self,
+        client: TcpStream,
+        server: TcpStream,
+        session: &SessionIo,
+    ) -> Transfer {
+        match self {
+            DataPath::Copy(p) => p.forward(client, server, session).await,
+        }
+    }
+}
+
+pub fn choice_name(c: DataPathChoice) -> &'static str {
+    match c {
+        DataPathChoice::Auto => "auto",
+        DataPathChoice::Sockmap => "sockmap",
+        DataPathChoice::Splice => "splice",
+        DataPathChoice::Uring => "uring",
+        DataPathChoice::Copy => "copy",
+    }
+}
+
+/// What a data path needs to know about the session it carries.
+#[derive(Debug)]
+pub struct SessionIo {
+    /// Inactivity allowed on the client side.
+    pub client_timeout: Duration,
+    /// Inactivity allowed on the server side.
+    pub server_timeout: Duration,
+    /// Fired to close the session at once (both sides get a reset).
+    pub cancel: CancellationToken,
+    /// Where transferred bytes are counted.
+    pub meter: Meter,
+}
+
+/// How a forwarded session ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum End {
+    /// Both directions finished with a clean close.
+    Done,
+    /// The client side was idle for `timeout_client`.
+    ClientTimeout,
+    /// The server side was idle for `timeout_server`.
+    ServerTimeout,
+    /// The client reset or failed the connection.
+    ClientAbort,
+    /// The server reset or failed the connection.
+    ServerAbort,
+    /// Closed by an operator or a health-check reaction.
+    Killed,
+}
+
+/// Totals of one forwarded session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Transfer {
+    /// Bytes read from the client and sent to the server.
+    pub client_to_server: u64,
+    /// Bytes read from the server and sent to the client.
+    pub server_to_client: u64,
+    pub end: End,
+}

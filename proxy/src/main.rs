@@ -1,0 +1,51 @@
+//! The `sockhop` binary: parses arguments and hands over to the library.
+
+use clap::Parser;
+use sockhop::cli::{Cli, Command};
+use sockhop::{EXIT_CONFIG, config, ctl, daemon};
+use std::process::ExitCode;
+
+fn main() -> anyhow::Result<ExitCode> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Check { config: path } => match config::load(&path) {
+            Ok(cfg) => {
+                println!(
+                    "Configuration file {} is valid ({} listen, {} servers).",
+                    path.display(),
+                    cfg.listens.len(),
+                    cfg.listens.iter().map(|l| l.servers.len()).sum::<usize>()
+                );
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(e) => {
+                eprintln!("{e}");
+                Ok(ExitCode::from(EXIT_CONFIG as u8))
+            }
+        },
+        Command::Run {
+            config: path,
+            datapath,
+        } => {
+            let cfg = match config::load(&path) {
+                Ok(cfg) => cfg,
+                Err(e) => {
+                    eprintln!("{e}");
+                    return Ok(ExitCode::from(EXIT_CONFIG as u8));
+                }
+            };
+            daemon::init_logging();
+            daemon::run(cfg, datapath.as_deref())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Ctl {
+            socket,
+            table,
+            columns,
+            command,
+        } => {
+            let code = ctl::run(socket, command, table, columns);
+            Ok(ExitCode::from(code as u8))
+        }
+    }
+}

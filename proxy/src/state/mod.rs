@@ -1,0 +1,21 @@
+//! Runtime state shared by the listeners, the health checkers and the stats socket.
+//!
+//! - `runtime.rs`: the process (`Runtime`): listens, global counters, live sessions.
+//! - `listen.rs`: one listen (`ListenState`): selection with backup tiers and manual
+//!   failback, reactions to server state changes, backend health.
+//! - `server.rs`: one server (`ServerState`): admin state and health kept apart, weight,
+//!   last check, sessions; `ServerSnapshot` for readers.
+//! - `check.rs`: check outcomes in HAProxy's vocabulary (`CheckStatus`, `CheckResult`).
+//! - `counters.rs`: lock-free session/byte counters and rates.
+
+mod check;
+mod counters;
+mod listen;
+mod runtime;
+mod server;
+
+pub use check::{CheckResult, CheckStatus};
+pub use counters::{Counters, RateCounter};
+pub use listen::{BackendSnapshot, ListenState};
+pub use runtime::{Runtime, SessionInfo};
+pub use server::{AdminChange, OpState, ServerSnapshot, ServerState, admin};
