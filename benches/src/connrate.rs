@@ -85,7 +85,10 @@ fn one(addr: SocketAddr) -> Result<(), BenchError> {
     }
     wire::write_packet(&mut c, 0, &wire::QUIT).map_err(BenchError::io("send COM_QUIT"))?;
     let mut rest = [0u8; 16];
-    match c.read(&mut rest).map_err(BenchError::io("wait for close"))? {
+    match c
+        .read(&mut rest)
+        .map_err(BenchError::io("wait for close"))?
+    {
         0 => Ok(()),
         _ => Err(BenchError::Protocol("data after COM_QUIT".into())),
     }

@@ -31,7 +31,11 @@ pub enum BenchError {
         source: std::io::Error,
     },
     #[error("byte count mismatch on connection {conn}: sent {sent}, sink received {received}")]
-    Mismatch { conn: usize, sent: u64, received: u64 },
+    Mismatch {
+        conn: usize,
+        sent: u64,
+        received: u64,
+    },
     #[error("echo reply differs from the request after {0} round trips")]
     EchoCorrupt(u64),
     #[error("protocol error: {0}")]

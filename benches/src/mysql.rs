@@ -31,7 +31,8 @@ impl Conn {
         let mut s = TcpStream::connect_timeout(&addr, timeout)
             .map_err(BenchError::io(format!("connect {addr}")))?;
         s.set_nodelay(true).map_err(BenchError::io("TCP_NODELAY"))?;
-        s.set_read_timeout(Some(timeout)).map_err(BenchError::io("timeout"))?;
+        s.set_read_timeout(Some(timeout))
+            .map_err(BenchError::io("timeout"))?;
         let (_, hs) = wire::read_packet(&mut s).map_err(BenchError::io("read greeting"))?;
         check_err(&hs)?;
         let salt = greeting_salt(&hs)?;
@@ -134,7 +135,11 @@ fn check_err(p: &[u8]) -> Result<(), BenchError> {
         return Ok(());
     }
     let code = u16::from_le_bytes([p[1], p[2]]);
-    let msg = if p.get(3) == Some(&b'#') && p.len() >= 9 { &p[9..] } else { &p[3..] };
+    let msg = if p.get(3) == Some(&b'#') && p.len() >= 9 {
+        &p[9..]
+    } else {
+        &p[3..]
+    };
     Err(BenchError::Server {
         code,
         message: String::from_utf8_lossy(msg).into_owned(),

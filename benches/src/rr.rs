@@ -37,7 +37,8 @@ pub fn run(addr: SocketAddr, size: usize, dur: Duration) -> Result<RrResult, Ben
         req[..k].copy_from_slice(&n.to_le_bytes()[..k]);
         let t = Instant::now();
         c.write_all(&req).map_err(BenchError::io("write request"))?;
-        c.read_exact(&mut resp).map_err(BenchError::io("read reply"))?;
+        c.read_exact(&mut resp)
+            .map_err(BenchError::io("read reply"))?;
         let ns = t.elapsed().as_nanos() as u64;
         if resp != req {
             return Err(BenchError::EchoCorrupt(n));
@@ -46,9 +47,11 @@ pub fn run(addr: SocketAddr, size: usize, dur: Duration) -> Result<RrResult, Ben
         n += 1;
     }
     let seconds = start.elapsed().as_secs_f64();
-    c.shutdown(Shutdown::Write).map_err(BenchError::io("half-close"))?;
+    c.shutdown(Shutdown::Write)
+        .map_err(BenchError::io("half-close"))?;
     let mut rest = Vec::new();
-    c.read_to_end(&mut rest).map_err(BenchError::io("read to end"))?;
+    c.read_to_end(&mut rest)
+        .map_err(BenchError::io("read to end"))?;
     let us = |q: f64| hist.value_at_quantile(q) as f64 / 1000.0;
     let bytes = n * size as u64;
     Ok(RrResult {

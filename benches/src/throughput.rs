@@ -47,7 +47,11 @@ pub fn run(addr: SocketAddr, conns: usize, dur: Duration) -> Result<ThroughputRe
     }
     let seconds = start.elapsed().as_secs_f64();
     Ok(ThroughputResult {
-        scenario: if conns == 1 { "throughput_1" } else { "throughput_n" },
+        scenario: if conns == 1 {
+            "throughput_1"
+        } else {
+            "throughput_n"
+        },
         connections: conns,
         seconds,
         bytes_sent: sent,
@@ -56,7 +60,12 @@ pub fn run(addr: SocketAddr, conns: usize, dur: Duration) -> Result<ThroughputRe
     })
 }
 
-fn one(addr: SocketAddr, i: usize, dur: Duration, b: Arc<Barrier>) -> Result<(u64, u64), BenchError> {
+fn one(
+    addr: SocketAddr,
+    i: usize,
+    dur: Duration,
+    b: Arc<Barrier>,
+) -> Result<(u64, u64), BenchError> {
     let conn = TcpStream::connect(addr).map_err(BenchError::io(format!("connect {addr}")));
     b.wait();
     let mut c = conn?;
@@ -67,13 +76,18 @@ fn one(addr: SocketAddr, i: usize, dur: Duration, b: Arc<Barrier>) -> Result<(u6
         c.write_all(&buf).map_err(BenchError::io("write"))?;
         sent += CHUNK as u64;
     }
-    c.shutdown(Shutdown::Write).map_err(BenchError::io("half-close"))?;
+    c.shutdown(Shutdown::Write)
+        .map_err(BenchError::io("half-close"))?;
     let mut count = [0u8; 8];
     c.read_exact(&mut count)
         .map_err(BenchError::io("read the sink's byte count"))?;
     let received = u64::from_le_bytes(count);
     if received != sent {
-        return Err(BenchError::Mismatch { conn: i, sent, received });
+        return Err(BenchError::Mismatch {
+            conn: i,
+            sent,
+            received,
+        });
     }
     Ok((sent, received))
 }
