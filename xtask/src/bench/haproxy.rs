@@ -32,7 +32,10 @@ pub fn config(t: &Target, primary: SocketAddr, secondary: SocketAddr, dir: &Path
             t.ip
         );
     }
-    let check = format!("check inter {CHECK_INTER_MS}ms rise {CHECK_RISE} fall {CHECK_FALL}");
+    let i = CHECK_INTER_MS;
+    let check = format!(
+        "check inter {i}ms fastinter {i}ms downinter {i}ms rise {CHECK_RISE} fall {CHECK_FALL}"
+    );
     let _ = writeln!(
         c,
         "listen MySQL\n    bind {}:{MYSQL_PORT}\n    balance roundrobin\n    option mysql-check user haproxy\n    server Primary {primary} {check}\n    server Secondary {secondary} {check} backup",

@@ -316,6 +316,17 @@ pub fn run(args: BenchArgs) -> Result<()> {
         let sample = scenarios::run(&ctx, s, t, rep)
             .with_context(|| format!("{} through {} (repetition {})", s.name(), t.name, rep + 1))?;
         scenarios::check_sane(s, &sample, t.is_proxy())?;
+        if bar.is_hidden() {
+            // No terminal (CI): one line per finished run instead of the bar.
+            println!(
+                "bench: [{}/{}] rep {}: {} through {}",
+                bar.position() + 1,
+                bar.length().unwrap_or(0),
+                rep + 1,
+                s.name(),
+                t.name
+            );
+        }
         samples.push(sample);
         bar.inc(1);
     }

@@ -174,7 +174,7 @@ pub fn markdown(r: &Results) -> String {
          and servers included, and anything else running on the machine); proxy CPU is the \
          proxy process's utime+stime. Failover stops the Primary's mariadbd under \
          point-select load (4 client threads) and counts from the stop to the first query \
-         answered by the Secondary. Health checks: inter {} ms, rise {}, fall {}.",
+         answered by the Secondary. Health checks on both proxies: inter = fastinter = downinter = {} ms, rise {}, fall {}.",
         super::targets::CHECK_INTER_MS,
         super::targets::CHECK_RISE,
         super::targets::CHECK_FALL

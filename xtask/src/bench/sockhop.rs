@@ -35,13 +35,13 @@ pub fn config(t: &Target, primary: SocketAddr, secondary: SocketAddr, sock: &Pat
     }
     let _ = writeln!(
         c,
-        "[[listen]]\nname = \"MySQL\"\nbind = [\"{}:{MYSQL_PORT}\"]\nmode = \"tcp\"\nbalance = \"roundrobin\"\nmysql_check = {{ user = \"haproxy\" }}\n",
+        "[[listen]]\nname = \"MySQL\"\nbind = [\"{}:{MYSQL_PORT}\"]\nmode = \"tcp\"\nbalance = \"roundrobin\"\nfailback = \"auto\"\nmysql_check = {{ user = \"haproxy\" }}\n",
         t.ip
     );
     for (name, addr, backup) in [("Primary", primary, false), ("Secondary", secondary, true)] {
         let _ = writeln!(
             c,
-            "[[listen.server]]\nname = \"{name}\"\naddress = \"{addr}\"\ncheck = true\ninter = \"{CHECK_INTER_MS}ms\"\nrise = {CHECK_RISE}\nfall = {CHECK_FALL}{}\n",
+            "[[listen.server]]\nname = \"{name}\"\naddress = \"{addr}\"\ncheck = true\ninter = \"{CHECK_INTER_MS}ms\"\nfastinter = \"{CHECK_INTER_MS}ms\"\ndowninter = \"{CHECK_INTER_MS}ms\"\nrise = {CHECK_RISE}\nfall = {CHECK_FALL}{}\n",
             if backup { "\nbackup = true" } else { "" }
         );
     }
