@@ -16,10 +16,11 @@ use std::time::Duration;
 pub fn config(t: &Target, primary: SocketAddr, secondary: SocketAddr, dir: &Path) -> String {
     let mut c = String::new();
     let _ = writeln!(c, "global\n    maxconn 4000");
+    let sock = super::sockhop::short_socket_path(dir.join("haproxy.sock"));
     let _ = writeln!(
         c,
-        "    stats socket {}/haproxy.sock mode 600 level admin\n",
-        dir.display()
+        "    stats socket {} mode 600 level admin\n",
+        sock.display()
     );
     let _ = writeln!(
         c,

@@ -59,7 +59,7 @@ pub fn start(
     dir: &Path,
 ) -> Result<Fixture> {
     let cfg = dir.join(format!("sockhop-{path}.toml"));
-    let sock = dir.join(format!("sockhop-{path}.sock"));
+    let sock = short_socket_path(dir.join(format!("sockhop-{path}.sock")));
     std::fs::write(&cfg, config(t, primary, secondary, &sock))
         .with_context(|| format!("writing {}", cfg.display()))?;
     let log = dir.join(format!("sockhop-{path}.log"));
@@ -81,4 +81,15 @@ pub fn start(
         anyhow::bail!("{e}; sockhop said: {said}");
     }
     Ok(fx)
+}
+
+/// `wanted` if it fits a unix socket address (108 bytes), else a name in the temporary folder.
+pub fn short_socket_path(wanted: std::path::PathBuf) -> std::path::PathBuf {
+    if wanted.as_os_str().len() < 100 {
+        return wanted;
+    }
+    let name = wanted
+        .file_name()
+        .map_or("sock".into(), |n| n.to_string_lossy().into_owned());
+    std::env::temp_dir().join(format!("sockhop-bench-{}-{name}", std::process::id()))
 }
