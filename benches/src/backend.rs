@@ -12,10 +12,29 @@ use std::thread;
 /// Threads accepting (and serving inline) greeting connections.
 const GREETING_WORKERS: usize = 4;
 
-/// Binds all three servers, then serves forever on background threads.
-pub fn start(sink: SocketAddr, echo: SocketAddr, greeting: SocketAddr) -> Result<(), BenchError> {
+/// The addresses the three servers listen on.
+#[derive(Debug, Clone, Copy)]
+pub struct Bound {
+    pub sink: SocketAddr,
+    pub echo: SocketAddr,
+    pub greeting: SocketAddr,
+}
+
+/// Binds all three servers (port 0 picks a free port), then serves forever on background
+/// threads.
+pub fn start(
+    sink: SocketAddr,
+    echo: SocketAddr,
+    greeting: SocketAddr,
+) -> Result<Bound, BenchError> {
     let bind = |a: SocketAddr| TcpListener::bind(a).map_err(BenchError::io(format!("bind {a}")));
     let (s, e, g) = (bind(sink)?, bind(echo)?, bind(greeting)?);
+    let addr = |l: &TcpListener| l.local_addr().map_err(BenchError::io("local address"));
+    let bound = Bound {
+        sink: addr(&s)?,
+        echo: addr(&e)?,
+        greeting: addr(&g)?,
+    };
     thread::spawn(move || accept_each(s, serve_sink));
     thread::spawn(move || accept_each(e, serve_echo));
     for _ in 0..GREETING_WORKERS {
@@ -28,7 +47,7 @@ pub fn start(sink: SocketAddr, echo: SocketAddr, greeting: SocketAddr) -> Result
             }
         });
     }
-    Ok(())
+    Ok(bound)
 }
 
 fn accept_each(l: TcpListener, serve: fn(TcpStream) -> std::io::Result<()>) {

@@ -192,3 +192,39 @@ fn native_password(password: &str, salt: &[u8]) -> Vec<u8> {
     let h3 = m.digest().bytes();
     h1.iter().zip(h3.iter()).map(|(a, b)| a ^ b).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn salt_is_both_parts_of_the_greeting_scramble() {
+        assert_eq!(
+            greeting_salt(&wire::greeting()).unwrap(),
+            b"abcdefghijklmnopqrst".to_vec()
+        );
+    }
+
+    #[test]
+    fn native_password_is_empty_without_password_and_20_bytes_with_one() {
+        assert!(native_password("", b"abcdefghijklmnopqrst").is_empty());
+        let a = native_password("bench", b"abcdefghijklmnopqrst");
+        let b = native_password("bench", b"tsrqponmlkjihgfedcba");
+        assert_eq!(a.len(), 20);
+        assert_ne!(a, b, "the scramble depends on the salt");
+    }
+
+    #[test]
+    fn server_errors_carry_code_and_message() {
+        let mut p = vec![0xff];
+        p.extend_from_slice(&1045u16.to_le_bytes());
+        p.extend_from_slice(b"#28000Access denied");
+        match check_err(&p) {
+            Err(BenchError::Server { code, message }) => {
+                assert_eq!(code, 1045);
+                assert_eq!(message, "Access denied");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
