@@ -335,7 +335,10 @@ pub fn run(args: BenchArgs) -> Result<()> {
     let summary = summary::summarize(&samples);
     let names: Vec<String> = list.iter().map(|t| t.name.clone()).collect();
     let machine = machine::describe(&bin.join("sockhop"));
-    let command = std::env::args().collect::<Vec<_>>().join(" ");
+    let command = std::iter::once("cargo xtask".to_string())
+        .chain(std::env::args().skip(1))
+        .collect::<Vec<_>>()
+        .join(" ");
     let results = report::Results {
         started_utc: &started,
         command: &command,
