@@ -2,7 +2,10 @@
 //! offers: byte-exact transfers both ways, server-speaks-first, half-close with data in
 //! flight, reset propagation, inactivity timeouts, cancellation, and byte counters.
 
-use sockhop::config::{self, DataPathChoice};
+mod common;
+
+use common::runtime;
+use sockhop::config::DataPathChoice;
 use sockhop::datapath::{DataPath, End, Meter, SessionIo, Transfer};
 use sockhop::state::Runtime;
 use std::sync::Arc;
@@ -13,59 +16,6 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 
 const LIMIT: Duration = Duration::from_secs(60);
-
-fn runtime() -> Arc<Runtime> {
-    let server = config::Server {
-        name: "S".into(),
-        address_text: "127.0.0.1:9".into(),
-        address: ([127, 0, 0, 1], 9).into(),
-        check: None,
-        check_params: config::CheckParams {
-            inter: Duration::from_secs(2),
-            fastinter: Duration::from_secs(2),
-            downinter: Duration::from_secs(2),
-            rise: 2,
-            fall: 3,
-        },
-        weight: 1,
-        backup: false,
-        maxconn: None,
-        source: None,
-        disabled: false,
-    };
-    let listen = config::Listen {
-        name: "L".into(),
-        binds: vec![],
-        balance: config::Balance::RoundRobin,
-        mysql_check: None,
-        maxconn: 100,
-        retries: 3,
-        allbackups: false,
-        on_marked_down: config::OnMarkedDown::Nothing,
-        on_marked_up: config::OnMarkedUp::Nothing,
-        failback: config::Failback::Auto,
-        timeouts: config::Timeouts {
-            connect: Duration::from_secs(1),
-            client: Duration::from_secs(60),
-            server: Duration::from_secs(60),
-            check: None,
-        },
-        datapath: None,
-        servers: vec![server],
-    };
-    Arc::new(Runtime::new(config::Config {
-        path: "test.toml".into(),
-        global: config::Global {
-            maxconn: 100,
-            datapath: DataPathChoice::Copy,
-            node: "test".into(),
-            description: String::new(),
-            stats_timeout: Duration::from_secs(10),
-        },
-        stats_sockets: vec![],
-        listens: vec![listen],
-    }))
-}
 
 /// Every data path that can run here.
 fn paths() -> Vec<DataPath> {
