@@ -1,6 +1,6 @@
 //! Tests over the shipped files: config/*.toml, config/fixtures/valid (typed values,
 //! defaults, precedence) and config/fixtures/invalid (one file per rule, each declaring the
-//! message and line it must fail with), plus the completeness of the key table.
+//! message and line it must fail with), plus the completeness of docs and example.
 
 use super::*;
 use std::net::{IpAddr, SocketAddr};
@@ -497,5 +497,22 @@ fn key_table_matches_the_raw_mirror() {
         if let Err(e) = toml::from_str::<raw::RawConfig>(&doc) {
             panic!("example of {k} does not fit its type: {e}");
         }
+    }
+}
+
+#[test]
+fn docs_and_example_mention_every_key() {
+    let docs = std::fs::read_to_string(repo_file("docs/configuration.md")).unwrap();
+    let example = std::fs::read_to_string(repo_file("config/example.toml")).unwrap();
+    for k in all_keys() {
+        let name = k.rsplit('.').next().unwrap();
+        // Sections appear as headers, keys as `name` (docs) and `name = ` (example).
+        let header = [format!("[{k}]"), format!("[[{k}]]")];
+        let in_docs =
+            docs.contains(&format!("`{name}`")) || header.iter().any(|h| docs.contains(h));
+        let in_example =
+            example.contains(&format!("{name} = ")) || header.iter().any(|h| example.contains(h));
+        assert!(in_docs, "docs/configuration.md lacks {k}");
+        assert!(in_example, "config/example.toml lacks {k}");
     }
 }
