@@ -77,7 +77,12 @@ pub fn start(
     if let Err(e) = ready {
         drop(fx);
         let said = std::fs::read_to_string(&log).unwrap_or_default();
-        let said = said.lines().rev().take(3).collect::<Vec<_>>().join(" / ");
+        let lines: Vec<&str> = said
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        let said = lines[lines.len().saturating_sub(3)..].join(" ");
         anyhow::bail!("{e}; sockhop said: {said}");
     }
     Ok(fx)
