@@ -30,7 +30,7 @@ pub mod status;
 mod tests;
 mod usage;
 
-pub use cmd::{CliState, PERMISSION_DENIED, RELEASE_DATE, Reply};
+pub use cmd::{CliState, ERROR_PREFIXES, PERMISSION_DENIED, RELEASE_DATE, Reply, is_error_text};
 pub use session::{LINE_TOO_LONG, MAX_LINE};
 
 use crate::config::StatsSocket;

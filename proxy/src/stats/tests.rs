@@ -768,3 +768,70 @@ async fn socat_pipeline() {
     assert!(table.contains("\nMySQL,Primary,MAINT,1,0\n"), "{table}");
     f.stop().await;
 }
+
+/// `sockhop ctl` against the real socket: exit codes and the `--table` rendering.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctl_exit_codes_and_table() {
+    use crate::ctl;
+    let f = Fixture::start("ctl", true).await;
+    f.check_all(CheckStatus::L7Ok);
+    let admin = f.path("admin.sock");
+    let user = f.path("user.sock");
+    let (codes, table, custom) = tokio::task::spawn_blocking(move || {
+        let run = |sock: &Path, cmd: &str, table: bool, columns: Option<&str>| {
+            let (mut out, mut err) = (Vec::new(), Vec::new());
+            let words: Vec<String> = cmd.split(' ').map(str::to_owned).collect();
+            let code = ctl::run_with(&mut out, &mut err, sock, &words, table, columns);
+            (
+                code,
+                String::from_utf8(out).unwrap(),
+                String::from_utf8(err).unwrap(),
+            )
+        };
+        let (code, out, _) = run(&admin, "show stat", false, None);
+        assert!(out.starts_with("# pxname,svname,") && out.ends_with("\n\n"));
+        let mut codes = vec![code];
+        let (code, out, _) = run(&admin, "disable server MySQL/Primary", false, None);
+        assert_eq!(out, "\n");
+        codes.push(code);
+        let (code, out, _) = run(&user, "disable server MySQL/Primary", false, None);
+        assert_eq!(out, "Permission denied\n\n");
+        codes.push(code);
+        for (sock, cmd, table, columns) in [
+            (&admin, "enable server MySQL/Primary", false, None),
+            (&admin, "disable server MySQL/Nope", false, None),
+            (&admin, "frobnicate", false, None),
+            (&admin, "show stat", true, None),
+            (&admin, "show info", true, None),
+            (&admin, "show stat", false, Some("svname,nope")),
+        ] {
+            codes.push(run(sock, cmd, table, columns).0);
+        }
+        let (code, out, err) = run(&admin.with_extension("gone"), "show stat", false, None);
+        assert!(out.is_empty() && err.contains("cannot connect to the stats socket"));
+        codes.push(code);
+        let csv = ctl::send(&admin, "show stat").unwrap();
+        let table = ctl::render_table(&csv, ctl::DEFAULT_COLUMNS).unwrap();
+        let custom = ctl::render_table(&csv, "svname,status,addr").unwrap();
+        (codes, table, custom)
+    })
+    .await
+    .unwrap();
+    assert_eq!(codes, [0, 0, 1, 0, 1, 1, 0, 64, 64, 2]);
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), 5, "{table}");
+    assert!(
+        lines[0]
+            .starts_with("pxname  svname     status  act  bck  scur  stot  check_status  lastchg")
+    );
+    let cells = |l: &str| l.split_whitespace().map(str::to_owned).collect::<Vec<_>>();
+    assert_eq!(cells(lines[1])[..3], ["MySQL", "FRONTEND", "OPEN"]);
+    assert_eq!(cells(lines[2])[..5], ["MySQL", "Primary", "UP", "1/3", "1"]);
+    assert_eq!(cells(lines[3])[..5], ["MySQL", "Secondary", "UP", "0", "1"]);
+    assert_eq!(cells(lines[4])[..5], ["MySQL", "BACKEND", "UP", "1", "1"]);
+    assert_eq!(
+        custom,
+        "svname     status  addr\nFRONTEND   OPEN\nPrimary    UP 1/3  127.0.0.1:9\nSecondary  UP      127.0.0.1:9\nBACKEND    UP\n"
+    );
+    f.stop().await;
+}

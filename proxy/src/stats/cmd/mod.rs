@@ -39,6 +39,36 @@ use tokio_util::sync::CancellationToken;
 /// HAProxy's reply to a command above the session's level.
 pub const PERMISSION_DENIED: &str = "Permission denied\n";
 
+/// How every error reply of this socket starts (`sockhop ctl` exits 1 on them).
+pub const ERROR_PREFIXES: &[&str] = &[
+    "Unknown command",
+    "Permission denied",
+    "No such ",
+    "Require ",
+    "Can't find backend.",
+    "'set server <srv> ",
+    "'set timeout' only supports",
+    "Expects an integer value.",
+    "Invalid timeout value.",
+    "Invalid statistics domain.",
+    "Session pointer expected",
+    "Session not found.",
+    "Absolute weight ",
+    "Relative weight ",
+    "Empty weight string",
+    "Trailing garbage",
+    "usage: ",
+    "Health check was not configured",
+    "agent checks are not enabled",
+    "This server has no health check",
+    "Command line too long",
+];
+
+/// Whether a reply text is one of this socket's error messages.
+pub fn is_error_text(text: &str) -> bool {
+    ERROR_PREFIXES.iter().any(|p| text.starts_with(p))
+}
+
 /// Per-connection CLI state that commands read and change.
 #[derive(Debug, Clone)]
 pub struct CliState {
@@ -87,6 +117,17 @@ impl Reply {
 
 /// Runs one parsed command.
 pub fn execute(cmd: Command, rt: &Arc<Runtime>, cli: &mut CliState) -> Reply {
+    let reply = run(cmd, rt, cli);
+    debug_assert_eq!(
+        reply.error,
+        is_error_text(&reply.text),
+        "error prefixes out of date for {:?}",
+        reply.text
+    );
+    reply
+}
+
+fn run(cmd: Command, rt: &Arc<Runtime>, cli: &mut CliState) -> Reply {
     if let Some(needed) = cmd.required_level()
         && cli.level < needed
     {
