@@ -319,26 +319,26 @@ fn parse_set_timeout(what: &str, value: &str) -> Result<Duration, &'static str> 
 }
 
 /// HAProxy's `parse_time_err` with seconds as the default unit: digits, then an optional
-/// unit (`us`, `ms`, `s`, `m`, `h`, `d`); the result is in whole seconds (rounded down).
+/// unit (`us`, `ms`, `s`, `m`, `h`, `d`; anything after the unit is ignored, as HAProxy
+/// only warns about it). The result is in seconds, rounded up.
 pub fn parse_seconds(s: &str) -> Option<u64> {
     let digits = s.bytes().take_while(u8::is_ascii_digit).count();
-    let value: u64 = if digits == 0 {
-        0
-    } else {
-        s[..digits].parse().ok()?
-    };
-    let (num, den): (u64, u64) = match &s[digits..] {
-        "" | "s" => (1, 1),
-        "us" => (1, 1_000_000),
-        "ms" => (1, 1000),
-        "m" => (60, 1),
-        "h" => (3600, 1),
-        "d" => (86_400, 1),
+    if digits == 0 {
+        return None;
+    }
+    let value: u64 = s[..digits].parse().ok()?;
+    let unit = &s.as_bytes()[digits..];
+    let (mult, div): (u64, u64) = match unit {
+        [] | [b's', ..] => (1, 1),
+        [b'u', b's', ..] => (1, 1_000_000),
+        [b'm', b's', ..] => (1, 1000),
+        [b'm', ..] => (60, 1),
+        [b'h', ..] => (3600, 1),
+        [b'd', ..] => (86_400, 1),
         _ => return None,
     };
-    let secs = value.checked_mul(num)? / den;
-    // HAProxy keeps timeouts in milliseconds in an int.
-    (secs <= i32::MAX as u64 / 1000).then_some(secs)
+    let secs = value.checked_mul(mult)?.div_ceil(div);
+    (secs < 0x8000_0000).then_some(secs)
 }
 
 fn parse_server_change(what: &str, value: &str) -> Result<ServerChange, String> {
@@ -665,8 +665,17 @@ mod tests {
             cmd("set timeout cli"),
             Command::SetTimeoutCli(Err("Expects an integer value.\n"))
         );
+        // Rounded up, like HAProxy.
         assert_eq!(
             cmd("set timeout cli 100ms"),
+            Command::SetTimeoutCli(Ok(Duration::from_secs(1)))
+        );
+        assert_eq!(
+            cmd("set timeout cli 0"),
+            Command::SetTimeoutCli(Err("Invalid timeout value.\n"))
+        );
+        assert_eq!(
+            cmd("set timeout cli 5q"),
             Command::SetTimeoutCli(Err("Invalid timeout value.\n"))
         );
         assert_eq!(
