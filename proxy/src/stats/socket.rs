@@ -187,6 +187,24 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn applies_the_owner_when_configured() {
+        let dir = temp_dir("owner");
+        let path = dir.join("stats.sock");
+        // SAFETY: getuid/getgid cannot fail.
+        let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
+        let mut s = sock(path.clone());
+        s.uid = Some(uid);
+        s.gid = Some(gid);
+        s.mode = 0o600;
+        let b = bind(&s).unwrap();
+        let m = std::fs::symlink_metadata(&path).unwrap();
+        assert_eq!((m.uid(), m.gid()), (uid, gid));
+        assert_eq!(m.permissions().mode() & 0o777, 0o600);
+        b.file.remove();
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[tokio::test]
     async fn replaces_a_socket_nobody_answers_on() {
         let dir = temp_dir("stale");
         std::fs::create_dir_all(&dir).unwrap();
