@@ -87,9 +87,42 @@ impl Setup {
             "[global]\nmaxconn = 400\n\n\
              [[stats_socket]]\npath = \"{sock}\"\nmode = \"0600\"\nlevel = \"admin\"\n\n\
              [defaults]\ntimeout_connect = \"2s\"\ntimeout_client = \"30s\"\n\
-             timeout_server = \"30s\"\n\n\
+             timeout_server = \"30s\"\ntimeout_check = \"2s\"\n\n\
              [[listen]]\nname = \"MySQL\"\nbind = [\"{bind}\"]\nmode = \"tcp\"\n\
              balance = \"{balance}\"\nmysql_check = {{ user = \"{CHECK_USER}\" }}\n{failback}{primary}{secondary}",
+            sock = stats_socket.display(),
+            bind = net.bind(),
+            balance = self.balance,
+            primary = server("Primary", net.primary(), false),
+            secondary = server("Secondary", net.secondary(), self.secondary_backup),
+        )
+    }
+}
+
+impl Setup {
+    /// The same setup as an HAProxy configuration, for running the walkthrough against the
+    /// real HAProxy (the reference) with `SOCKHOP_TESTS_PROXY=haproxy`. HAProxy has no
+    /// `failback`, so that test cannot pass there.
+    pub fn haproxy_cfg(&self, net: TestNet, stats_socket: &Path) -> String {
+        let inter = self.inter.as_millis();
+        let server = |name: &str, ip: std::net::Ipv4Addr, backup: bool| {
+            format!(
+                "    server {name} {ip}:{port} check inter {inter}ms rise {rise} fall {fall}{backup}{source}\n",
+                port = crate::net::PORT,
+                rise = self.rise,
+                fall = self.fall,
+                backup = if backup { " backup" } else { "" },
+                source = if self.use_source {
+                    format!(" source {}", net.source())
+                } else {
+                    String::new()
+                },
+            )
+        };
+        format!(
+            "global\n    stats socket {sock} mode 600 level admin\n\
+             defaults\n    mode tcp\n    timeout connect 2s\n    timeout client 30s\n    timeout server 30s\n    timeout check 2s\n\
+             listen MySQL\n    bind {bind}\n    balance {balance}\n    option mysql-check user {CHECK_USER} post-41\n{primary}{secondary}",
             sock = stats_socket.display(),
             bind = net.bind(),
             balance = self.balance,
@@ -125,17 +158,29 @@ impl Sockhop {
     pub fn start(dir: &Path, net: TestNet, setup: &Setup) -> Sockhop {
         fs::create_dir_all(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
         let stats_socket = xtask::mariadb::client::socket_path(dir, "stats.sock");
-        let config = dir.join("sockhop.toml");
-        fs::write(&config, setup.toml(net, &stats_socket))
-            .unwrap_or_else(|e| panic!("{}: {e}", config.display()));
+        let haproxy = std::env::var("SOCKHOP_TESTS_PROXY").is_ok_and(|v| v == "haproxy");
+        let (config, text) = if haproxy {
+            (
+                dir.join("haproxy.cfg"),
+                setup.haproxy_cfg(net, &stats_socket),
+            )
+        } else {
+            (dir.join("sockhop.toml"), setup.toml(net, &stats_socket))
+        };
+        fs::write(&config, text).unwrap_or_else(|e| panic!("{}: {e}", config.display()));
         let log_path = dir.join("sockhop.log");
         let log =
             fs::File::create(&log_path).unwrap_or_else(|e| panic!("{}: {e}", log_path.display()));
-        let mut cmd = Command::new(binary());
-        cmd.arg("run")
-            .arg("--config")
-            .arg(&config)
-            .env("RUST_LOG", "info")
+        let mut cmd = if haproxy {
+            let mut cmd = Command::new("haproxy");
+            cmd.arg("-db").arg("-f").arg(&config);
+            cmd
+        } else {
+            let mut cmd = Command::new(binary());
+            cmd.arg("run").arg("--config").arg(&config);
+            cmd
+        };
+        cmd.env("RUST_LOG", "info")
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("clone log file"))
             .stderr(log);
