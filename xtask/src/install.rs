@@ -36,33 +36,28 @@ fn installed(package: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// The packages of [`PACKAGES`] that are not installed.
-pub fn missing() -> Vec<&'static str> {
-    PACKAGES
-        .iter()
-        .map(|(p, _)| *p)
-        .filter(|p| !installed(p))
-        .collect()
+/// The packages of `packages` that are not installed.
+pub fn missing_of<'a>(packages: &[&'a str]) -> Vec<&'a str> {
+    packages.iter().copied().filter(|p| !installed(p)).collect()
 }
 
-/// Installs whatever is missing; does nothing (quickly) when everything is there.
+/// Installs whatever of [`PACKAGES`] is missing; quick when everything is there.
 pub fn ensure() -> Result<()> {
+    let names: Vec<&str> = PACKAGES.iter().map(|(p, _)| *p).collect();
+    ensure_packages(&names)
+}
+
+/// Installs whatever of `packages` is missing.
+pub fn ensure_packages(packages: &[&str]) -> Result<()> {
     if which("dpkg").is_none() {
         bail!(
-            "this is not a Debian-like system (no dpkg); install by hand: MariaDB server and \
-             client (mariadbd, mariadb-install-db, mariadb), socat and iproute2"
+            "this is not a Debian-like system (no dpkg); install by hand the equivalents of: {}",
+            packages.join(", ")
         );
     }
-    let missing = missing();
+    let missing = missing_of(packages);
     if missing.is_empty() {
-        println!(
-            "prerequisites: installed ({})",
-            PACKAGES
-                .iter()
-                .map(|(p, _)| *p)
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
+        println!("prerequisites: installed ({})", packages.join(", "));
         return Ok(());
     }
     let list = missing.join(" ");
@@ -86,7 +81,7 @@ pub fn ensure() -> Result<()> {
         args.extend(missing.iter().copied());
         apt(&args)?;
     }
-    let still = self::missing();
+    let still = missing_of(&missing);
     if !still.is_empty() {
         bail!(
             "apt-get finished but these are still not installed: {}",
