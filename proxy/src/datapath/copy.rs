@@ -99,10 +99,8 @@ impl CopyPath {
         let down = pump(sr, cw, Side::Server, &activity, &down_bytes, |n| {
             s.meter.server_to_client(n)
         });
-        let both = async {
-            let (a, b) = tokio::join!(up, down);
-            a.and(b)
-        };
+        // The first failure of either pump ends the session; clean EOFs wait for each other.
+        let both = async { tokio::try_join!(up, down).map(drop) };
         let end = tokio::select! {
             r = both => match r {
                 Ok(()) => End::Done,

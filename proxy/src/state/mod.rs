@@ -19,3 +19,6 @@ pub use counters::{Counters, RateCounter};
 pub use listen::{BackendSnapshot, ListenState};
 pub use runtime::{Runtime, SessionInfo};
 pub use server::{AdminChange, OpState, ServerSnapshot, ServerState, admin};
+
+#[cfg(test)]
+pub(crate) mod tests;
