@@ -3,15 +3,18 @@
 //! Installs what is missing, starts the MariaDB pair (Primary 127.0.0.10:3306, server_id 10;
 //! Secondary 127.0.0.20:3306, server_id 20), builds and starts `sockhop run --config
 //! config/demo.toml` (127.0.0.1:3306, stats socket /run/sockhop/stats.sock), prints how to
-//! use it, and on Ctrl-C (or SIGTERM) stops everything it started, by PID. A second run
+//! use it, obeys `stop primary` / `start primary` typed on its standard input (failover by
+//! hand), and on Ctrl-C (or SIGTERM) stops everything it started, by PID. A second run
 //! first stops and removes whatever an earlier, killed run left behind.
 
-use crate::mariadb::{self, MariaDbPair, PairOptions};
+use crate::mariadb::{self, MariaDbPair, PairOptions, Role};
 use crate::{install, process, stats, workspace};
 use anyhow::{Context, Result, bail};
+use std::io::BufRead;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 /// What config/demo.toml must say (checked at start so the printed commands are right).
@@ -89,13 +92,13 @@ pub fn run() -> Result<()> {
 
     let outcome = wait_for_sockhop(&mut sockhop).and_then(|()| {
         print_usage(&pair, &bin);
-        wait_for_stop(&mut sockhop)
+        wait_for_stop(&mut sockhop, &mut pair)
     });
 
     println!("demo: stopping sockhop (pid {})", sockhop.id());
     process::terminate(&mut sockhop, Duration::from_secs(10))?;
     let _ = std::fs::remove_file(&sockhop_pid);
-    for role in mariadb::Role::BOTH {
+    for role in Role::BOTH {
         if let Some(pid) = pair.instance(role).pid() {
             println!("demo: stopping the {role} mariadbd (pid {pid})");
         }
@@ -125,16 +128,78 @@ fn wait_for_sockhop(sockhop: &mut Child) -> Result<()> {
     }
 }
 
-/// Runs until Ctrl-C / SIGTERM, or until sockhop exits by itself (an error).
-fn wait_for_stop(sockhop: &mut Child) -> Result<()> {
+/// Runs until Ctrl-C / SIGTERM, or until sockhop exits by itself (an error). Meanwhile
+/// obeys `stop primary`, `start primary` (and the same for `secondary`) typed on stdin.
+fn wait_for_stop(sockhop: &mut Child, pair: &mut MariaDbPair) -> Result<()> {
+    let (tx, rx) = mpsc::channel();
+    // Reads stdin until EOF; the thread is left blocked on read when we are done.
+    std::thread::spawn(move || {
+        for line in std::io::stdin().lock().lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
     while !STOP.load(Ordering::SeqCst) {
         if let Some(status) = sockhop.try_wait()? {
             bail!("sockhop exited by itself ({status}); its messages are above");
         }
-        std::thread::sleep(Duration::from_millis(200));
+        match rx.recv_timeout(Duration::from_millis(200)) {
+            Ok(line) => obey(line.trim(), pair),
+            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => {}
+        }
     }
     println!();
     Ok(())
+}
+
+/// One line typed at the demo: `stop|start primary|secondary`.
+fn obey(line: &str, pair: &mut MariaDbPair) {
+    let words: Vec<String> = line.split_whitespace().map(str::to_lowercase).collect();
+    let words: Vec<&str> = words.iter().map(String::as_str).collect();
+    let role = match words.get(1) {
+        Some(&"primary") => Role::Primary,
+        Some(&"secondary") => Role::Secondary,
+        _ if line.is_empty() => return,
+        _ => {
+            println!(
+                "demo: type `stop primary`, `start primary`, `stop secondary` or `start secondary`"
+            );
+            return;
+        }
+    };
+    let result = match words[0] {
+        "stop" => {
+            println!(
+                "demo: stopping the {role} mariadbd (SIGTERM to pid {})",
+                pid_text(pair, role)
+            );
+            pair.stop(role)
+                .map(|()| println!("demo: the {role} mariadbd has exited"))
+        }
+        "start" => {
+            println!("demo: starting the {role} mariadbd");
+            pair.start_again(role).map(|()| {
+                println!(
+                    "demo: the {role} mariadbd is up (pid {}) and replicating",
+                    pid_text(pair, role)
+                )
+            })
+        }
+        other => {
+            println!("demo: unknown action `{other}`: stop or start");
+            Ok(())
+        }
+    };
+    if let Err(e) = result {
+        println!("demo: {e}");
+    }
+}
+
+fn pid_text(pair: &MariaDbPair, role: Role) -> String {
+    pair.instance(role)
+        .pid()
+        .map_or_else(|| "none".to_string(), |p| p.to_string())
 }
 
 fn print_usage(pair: &MariaDbPair, bin: &Path) {
@@ -158,11 +223,12 @@ Administer it through the stats socket:
 {table}
     echo \"disable server MySQL/Primary\" | socat stdio {STATS_SOCKET}
     echo \"enable server MySQL/Primary\" | socat stdio {STATS_SOCKET}
-    {bin} ctl show stat --table
+    {bin} ctl --table show stat
+    {bin} ctl disable server MySQL/Primary
 
-Fail over: stop the Primary's mariadbd and watch the Secondary take the traffic:
-    kill {primary_pid}
-(this demo does not restart it; Ctrl-C and run `cargo xtask demo` again for a fresh pair)
+Fail over: type `stop primary` here (SIGTERM to its mariadbd, pid {primary_pid}); the
+Secondary takes the traffic. Type `start primary` to bring it back (the same works for
+`secondary`).
 
 Press Ctrl-C to stop sockhop and both MariaDB servers.",
         primary = pair.primary().addr(),
