@@ -108,15 +108,23 @@ pub fn run() -> Result<()> {
     outcome
 }
 
-/// Waits until sockhop answers on its stats socket (it binds its listeners first).
+/// Waits until sockhop answers on its stats socket (it binds its listeners first) and its
+/// first checks have settled both servers (status exactly `UP`, not `UP 1/3`), so the
+/// table printed next is the seed's. An unsettled table after the deadline is shown as is.
 fn wait_for_sockhop(sockhop: &mut Child) -> Result<()> {
     let deadline = Instant::now() + SOCKHOP_START_TIMEOUT;
     loop {
         if let Some(status) = sockhop.try_wait()? {
             bail!("sockhop exited during start-up ({status}); its messages are above");
         }
-        if stats::send(Path::new(STATS_SOCKET), "show info").is_ok() {
-            return Ok(());
+        if let Ok(csv) = stats::send(Path::new(STATS_SOCKET), "show stat") {
+            let rows = stats::cut(&csv, &[2, 18]);
+            let settled = ["Primary,UP", "Secondary,UP"]
+                .iter()
+                .all(|want| rows.iter().any(|r| r == want));
+            if settled || Instant::now() >= deadline {
+                return Ok(());
+            }
         }
         if STOP.load(Ordering::SeqCst) {
             bail!("interrupted while sockhop was starting");
