@@ -3,6 +3,9 @@
 //! The binary is built once per test process with `cargo build -p sockhop` (cargo says
 //! where the executable is, and rebuilds it if the source changed), because
 //! `CARGO_BIN_EXE_*` only exists for binaries of the test's own package.
+//!
+//! With `SOCKHOP_TESTS_PROXY=haproxy` the same [`Setup`] is written as an HAProxy
+//! configuration and the real `haproxy` runs in sockhop's place (the reference behaviour).
 
 use crate::net::TestNet;
 use crate::stats::{self, StatTable};
