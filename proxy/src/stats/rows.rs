@@ -3,7 +3,9 @@
 //! proxy. Which columns stay empty follows HAProxy 2.8's `stats_fill_{fe,sv,be}_stats` in
 //! TCP mode (HTTP, cache, compression-of-responses, agent and queue-limit columns).
 //!
-//! Not measured by sockhop, so left empty: `ctime`, `rtime`, `ttime` and their `_max`.
+//! Timings (BACKEND and server rows): `qtime` is 0 (sockhop never queues), `ctime` and
+//! `ttime` are HAProxy-style sliding averages over the last 1024 sessions, `rtime` is 0 as
+//! for any TCP proxy (it measures HTTP responses).
 
 use super::csv::{Col, Field, Row, RowKind};
 use super::status;
@@ -43,6 +45,12 @@ fn server_side(row: &mut Row, c: &Counters, now: Instant) {
     // sockhop never queues a connection.
     row.set(Col::Qtime, Field::U32(0));
     row.set(Col::QtimeMax, Field::U32(0));
+    row.set(Col::Ctime, Field::u32_sat(c.connect_ms.avg()));
+    row.set(Col::CtimeMax, Field::u32_sat(c.connect_ms.max()));
+    row.set(Col::Rtime, Field::U32(0));
+    row.set(Col::RtimeMax, Field::U32(0));
+    row.set(Col::Ttime, Field::u32_sat(c.session_ms.avg()));
+    row.set(Col::TtimeMax, Field::u32_sat(c.session_ms.max()));
 }
 
 /// Seconds since the last session started here, -1 if none ever did.

@@ -31,7 +31,7 @@ pub fn run(rt: &Runtime, backend: Option<&str>) -> Reply {
 
 fn line(l: &ListenState, s: &ServerSnapshot) -> String {
     // A server in maintenance is stopped for HAProxy, whatever its health.
-    let op_state = if s.up && !s.maint() { 2 } else { 0 };
+    let op_state = s.op_state() as u8;
     let mut check_state = 0;
     if s.has_check {
         check_state |= CHK_ST_CONFIGURED;
