@@ -1,6 +1,9 @@
+//! `cargo xtask`: the developer commands (see the library's module docs).
+
 mod bench;
 
 use clap::{Parser, Subcommand};
+use std::process::ExitCode;
 
 #[derive(Debug, Parser)]
 #[command(name = "cargo xtask", about = "sockhop developer tasks")]
@@ -11,12 +14,28 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Measure sockhop against a direct connection and HAProxy (see `bench --help`).
+    /// Install what is missing, start two MariaDB servers in master-master replication and
+    /// sockhop in front of them, print how to use it, and stop everything on Ctrl-C.
+    Demo,
+    /// Install prerequisites, then run the fmt check, clippy with -D warnings and every test.
+    Test,
+    /// Measure sockhop against a direct connection and HAProxy (throughput, latency,
+    /// connections/s, sysbench, CPU, failover); writes target/bench/<time>/.
     Bench(bench::BenchArgs),
 }
 
-fn main() -> anyhow::Result<()> {
-    match Cli::parse().command {
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Demo => xtask::demo::run(),
+        Command::Test => xtask::test::run(),
         Command::Bench(args) => bench::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: error: {e:#}");
+            ExitCode::FAILURE
+        }
     }
 }
