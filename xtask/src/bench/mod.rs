@@ -36,7 +36,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use proc::{Fixture, wait_listening};
 use scenarios::{Ctx, Sample, Scenario};
 use std::net::{SocketAddr, SocketAddrV4};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 use targets::{DATA_PATHS, Kind, Target};
@@ -364,13 +364,9 @@ pub fn run(args: BenchArgs) -> Result<()> {
         "bench: {} figures from {} runs, all sane; report: {}",
         samples.iter().map(|s| s.metrics.len()).sum::<usize>(),
         samples.len(),
-        display(&out.join("report.md"))
+        out.join("report.md").display()
     );
     Ok(())
-}
-
-fn display(p: &Path) -> String {
-    p.display().to_string()
 }
 
 /// Prints the headline table of the report.
