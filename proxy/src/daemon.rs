@@ -92,6 +92,7 @@ async fn serve(config: Config, forced: Option<DataPathChoice>) -> Result<(), Dae
                 addr,
                 source,
             })?;
+        listen.set_datapath(path.kind());
         ready.push((bound, path));
     }
     let mut stats_tasks = Vec::new();

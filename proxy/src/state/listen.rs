@@ -7,9 +7,10 @@ use super::counters::Counters;
 use super::server::{AdminChange, Change, ServerState};
 use crate::balance::{Balancer, Candidate};
 use crate::config::{self, Failback, OnMarkedDown, OnMarkedUp};
+use crate::datapath::DataPathKind;
 use crate::health::fsm::Transition;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -53,6 +54,7 @@ pub struct ListenState {
     pub backend: Counters,
     balancer: Mutex<Balancer>,
     failed_over: AtomicBool,
+    datapath: OnceLock<DataPathKind>,
     health: Mutex<BackendHealth>,
 }
 
@@ -74,6 +76,7 @@ impl ListenState {
             backend: Counters::default(),
             balancer: Mutex::new(balancer),
             failed_over: AtomicBool::new(false),
+            datapath: OnceLock::new(),
             health: Mutex::new(BackendHealth {
                 up: true,
                 last_change: now,
@@ -99,6 +102,16 @@ impl ListenState {
             }
             None => self.servers.iter().find(|s| s.name() == key),
         }
+    }
+
+    /// Records the data path chosen for this listen at start-up (first call wins).
+    pub fn set_datapath(&self, kind: DataPathKind) {
+        let _ = self.datapath.set(kind);
+    }
+
+    /// The data path in use (`None` until the listen is started).
+    pub fn datapath(&self) -> Option<DataPathKind> {
+        self.datapath.get().copied()
     }
 
     /// Usable active and backup servers.
