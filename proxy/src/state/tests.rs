@@ -221,3 +221,59 @@ async fn downtime_accumulates_on_the_injected_clock() {
     assert_eq!(p.since_change.as_secs(), 3);
     assert_eq!(l.backend_snapshot().downtime.as_secs(), 7);
 }
+
+#[tokio::test]
+async fn history_records_check_admin_and_forced_changes() {
+    let l = ListenState::new(1, listen(vec![server("P", 1, false)]));
+    let p = l.server("P").unwrap();
+    assert!(p.history().is_empty());
+    fail(&l, "P", 1);
+    l.set_admin(p, AdminChange::Maint);
+    l.set_admin(p, AdminChange::Maint);
+    l.set_admin(p, AdminChange::Ready);
+    l.set_admin(p, AdminChange::Drain);
+    l.force_health(p, false);
+    let h: Vec<(ServerMode, ServerMode)> = p.history().iter().map(|c| (c.from, c.to)).collect();
+    assert_eq!(
+        h,
+        vec![
+            (ServerMode::Up, ServerMode::Down),
+            (ServerMode::Down, ServerMode::Maint),
+            (ServerMode::Maint, ServerMode::Up),
+            (ServerMode::Up, ServerMode::Drain),
+            (ServerMode::Drain, ServerMode::Down),
+        ]
+    );
+    assert_eq!(
+        p.history()[0].reason,
+        "Layer4 connection problem: Connection refused"
+    );
+    assert_eq!(p.history()[1].reason, "put in maintenance by an operator");
+    assert_eq!(p.check_latency().count, 1);
+}
+
+#[tokio::test]
+async fn status_text_follows_haproxy() {
+    let l = ListenState::new(1, listen(vec![server("P", 1, false)]));
+    let p = l.server("P").unwrap();
+    // Starts at health = rise: UP, going down 1/3 (one failure more and it is DOWN 0 ...).
+    let s = p.snapshot();
+    assert_eq!(s.mode(), ServerMode::Up);
+    succeed(&l, "P", 3);
+    assert_eq!(p.snapshot().status_text(), "UP");
+    fail(&l, "P", 1);
+    assert_eq!(p.snapshot().status_text(), "UP 2/3");
+    fail(&l, "P", 2);
+    assert_eq!(p.snapshot().status_text(), "DOWN");
+    succeed(&l, "P", 1);
+    assert_eq!(p.snapshot().status_text(), "DOWN 1/2");
+    l.set_admin(p, AdminChange::Maint);
+    assert_eq!(p.snapshot().status_text(), "MAINT");
+    l.set_admin(p, AdminChange::Drain);
+    assert_eq!(p.snapshot().mode(), ServerMode::Drain);
+    assert!(p.snapshot().status_text().starts_with("DRAIN"));
+    let mut no_check = server("N", 2, false);
+    no_check.check = None;
+    let l2 = ListenState::new(1, listen(vec![no_check]));
+    assert_eq!(l2.server("N").unwrap().snapshot().status_text(), "no check");
+}
