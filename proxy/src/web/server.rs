@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
@@ -20,6 +21,10 @@ use tokio_util::sync::CancellationToken;
 pub const MAX_CONNECTIONS: usize = 64;
 /// Time allowed to send a whole request, and to take the whole response.
 pub const IO_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long and how much a closing connection keeps reading (see `linger`).
+const LINGER_TIME: Duration = Duration::from_secs(1);
+const LINGER_BYTES: usize = 256 * 1024;
 
 /// Security headers of every HTML page: no script, no framing, forms post to this origin.
 const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
@@ -95,6 +100,7 @@ async fn connection(shared: Arc<Shared>, mut stream: TcpStream, peer: SocketAddr
     let Ok(_slot) = Arc::clone(&shared.slots).try_acquire_owned() else {
         let busy = Response::text(503, "Too many connections, try again.\n");
         let _ = tokio::time::timeout(IO_TIMEOUT, busy.write(&mut stream, false)).await;
+        linger(&mut stream).await;
         return;
     };
     let (response, head_only) =
@@ -110,6 +116,25 @@ async fn connection(shared: Arc<Shared>, mut stream: TcpStream, peer: SocketAddr
             Ok(Ok(req)) => (route(&shared, &req), req.method == "HEAD"),
         };
     let _ = tokio::time::timeout(IO_TIMEOUT, response.write(&mut stream, head_only)).await;
+    linger(&mut stream).await;
+}
+
+/// Closes gracefully: FIN first, then reads what the client still sends for a moment, so a
+/// client that is still writing (a refused oversized request) gets the answer instead of a
+/// reset that would discard it.
+async fn linger(stream: &mut TcpStream) {
+    let _ = stream.shutdown().await;
+    let drain = async {
+        let mut buf = [0u8; 4096];
+        let mut left = LINGER_BYTES;
+        while left > 0 {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => left = left.saturating_sub(n),
+            }
+        }
+    };
+    let _ = tokio::time::timeout(LINGER_TIME, drain).await;
 }
 
 fn route(shared: &Shared, req: &Request) -> Response {
