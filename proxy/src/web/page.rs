@@ -87,7 +87,7 @@ button:hover:not(:disabled){background:#eaeef2}
 button:disabled{opacity:.45;cursor:default}
 button.danger{color:var(--down)}
 h3{font-size:13px;margin:0;padding:8px 16px;color:var(--muted)}
-.changes td{font-size:13px}
+.changes{width:auto;margin:0 0 8px 6px}.changes td{font-size:13px;border:0;padding:4px 10px}
 "#;
 
 /// Renders the whole page.
@@ -204,7 +204,9 @@ fn last_check(s: &ServerSnapshot) -> String {
         "<br><span class=\"small\">{} ms, {} ago{}{}</span>",
         c.duration.as_millis(),
         age(at),
-        if s.check_enabled {
+        if s.maint() {
+            " · checks paused (MAINT)"
+        } else if s.check_enabled {
             ""
         } else {
             " · checks disabled"
