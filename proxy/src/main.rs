@@ -35,7 +35,11 @@ fn main() -> anyhow::Result<ExitCode> {
                 }
             };
             daemon::init_logging();
-            daemon::run(cfg, datapath.as_deref())?;
+            if let Err(e) = daemon::run(cfg, datapath.as_deref()) {
+                tracing::error!("{e}");
+                eprintln!("sockhop: {e}");
+                return Ok(ExitCode::FAILURE);
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Ctl {

@@ -25,11 +25,18 @@ pub async fn run(
     peer: SocketAddr,
     path: DataPath,
 ) {
+    let started = tokio::time::Instant::now();
     let id = rt.open_session(listen.id, peer);
     rt.global.session_start();
     listen.frontend.session_start();
     if let Some((server, conn)) = establish(&rt, &listen, id).await {
+        let connect_ms = started.elapsed().as_millis() as u64;
+        server.counters.connected_after(connect_ms);
+        listen.backend.connected_after(connect_ms);
         carry(&rt, &listen, &server, id, client, conn, &path).await;
+        let total_ms = started.elapsed().as_millis() as u64;
+        server.counters.session_lasted(total_ms);
+        listen.backend.session_lasted(total_ms);
     } else {
         tracing::warn!(
             "Proxy {}: no server could take the connection from {peer}; closing it.",

@@ -38,6 +38,10 @@ pub struct Counters {
     pub rate: RateCounter,
     /// Timestamp of the last session start (`lastsess`).
     pub last_session: Mutex<Option<Instant>>,
+    /// Connect time in ms, averaged over the last sessions (`ctime`, `ctime_max`).
+    pub connect_ms: SlidingAvg,
+    /// Whole session time in ms, averaged over the last sessions (`ttime`, `ttime_max`).
+    pub session_ms: SlidingAvg,
 }
 
 impl Counters {
@@ -55,6 +59,16 @@ impl Counters {
         self.cur.fetch_sub(1, Relaxed);
     }
 
+    /// A connect to a server succeeded after `ms` (first attempt to established).
+    pub fn connected_after(&self, ms: u64) {
+        self.connect_ms.add(ms);
+    }
+
+    /// A session that started here lasted `ms`.
+    pub fn session_lasted(&self, ms: u64) {
+        self.session_ms.add(ms);
+    }
+
     pub fn add_in(&self, n: u64) {
         self.bytes_in.fetch_add(n, Relaxed);
     }
@@ -64,8 +78,10 @@ impl Counters {
 
     /// `clear counters`: maxima and rates only. `clear counters all`: everything but `cur`.
     pub fn clear(&self, all: bool) {
-        self.max.store(self.cur.load(Relaxed), Relaxed);
+        self.max.store(0, Relaxed);
         self.rate.clear_max();
+        self.connect_ms.clear_max();
+        self.session_ms.clear_max();
         if all {
             for c in [
                 &self.total,
@@ -83,6 +99,44 @@ impl Counters {
                 c.store(0, Relaxed);
             }
         }
+    }
+}
+
+/// HAProxy's sliding average over the last [`SlidingAvg::SAMPLES`] values (`swrate`):
+/// `sum = sum - sum / n + v`, average = `sum / n` once `n` values were seen (before that,
+/// the average of the values seen so far), plus the highest value seen.
+#[derive(Debug, Default)]
+pub struct SlidingAvg {
+    inner: Mutex<(u64, u64, u64)>,
+}
+
+impl SlidingAvg {
+    pub const SAMPLES: u64 = 1024;
+
+    pub fn add(&self, v: u64) {
+        let mut g = self.inner.lock().unwrap();
+        let (sum, count, max) = &mut *g;
+        *count = (*count + 1).min(Self::SAMPLES);
+        *sum = *sum - *sum / Self::SAMPLES + v;
+        *max = (*max).max(v);
+    }
+    /// The average, 0 before any value.
+    pub fn avg(&self) -> u64 {
+        let (sum, count, _) = *self.inner.lock().unwrap();
+        if count == 0 {
+            0
+        } else if count < Self::SAMPLES {
+            // The decay has only applied to `count` values: weight them evenly.
+            sum / count
+        } else {
+            sum / Self::SAMPLES
+        }
+    }
+    pub fn max(&self) -> u64 {
+        self.inner.lock().unwrap().2
+    }
+    fn clear_max(&self) {
+        self.inner.lock().unwrap().2 = 0;
     }
 }
 
@@ -147,6 +201,20 @@ mod tests {
     use super::*;
     use std::time::Duration;
 
+    #[test]
+    fn sliding_average() {
+        let a = SlidingAvg::default();
+        assert_eq!(a.avg(), 0);
+        a.add(10);
+        a.add(20);
+        assert_eq!(a.max(), 20);
+        assert!((14..=15).contains(&a.avg()), "{}", a.avg());
+        for _ in 0..5000 {
+            a.add(100);
+        }
+        assert!((99..=100).contains(&a.avg()), "{}", a.avg());
+    }
+
     #[tokio::test(start_paused = true)]
     async fn rate_counts_the_last_second() {
         let r = RateCounter::default();
@@ -175,7 +243,7 @@ mod tests {
             assert_eq!(c.max.load(Relaxed), 2);
             assert_eq!(c.total.load(Relaxed), 2);
             c.clear(false);
-            assert_eq!(c.max.load(Relaxed), 1);
+            assert_eq!(c.max.load(Relaxed), 0);
             assert_eq!(c.total.load(Relaxed), 2);
             c.clear(true);
             assert_eq!(c.total.load(Relaxed), 0);

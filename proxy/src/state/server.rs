@@ -386,10 +386,10 @@ impl ServerState {
         }
         let is_maint = i.admin & admin::MAINT != 0;
         if was_maint && !is_maint {
+            // The last check result stays visible until the next check, as in HAProxy.
             if let Some(f) = i.fsm.as_mut() {
                 f.reset_to_rise();
             }
-            i.last_check = CheckResult::new(CheckStatus::Ini, "", Duration::ZERO);
         }
         if was_down != i.counts_as_down() || was_maint != is_maint {
             i.mark_changed(now);

@@ -1,27 +1,136 @@
-//! Stats socket.
+//! The HAProxy-compatible stats socket (a unix socket speaking HAProxy's CLI protocol).
 //!
-//! PLACEHOLDER SKELETON — replaced by the stats-socket work.
+//! Where things live:
+//! - `mod.rs` (here): [`serve`]: binds one `[[stats_socket]]` and accepts connections, at
+//!   most [`MAX_CONNECTIONS`] at a time, until shutdown; then removes the socket file.
+//! - `socket.rs`: the socket file (directory, stale-socket replacement, mode and owner).
+//! - `session.rs`: one connection: HAProxy's framing (`;`, `\r`, empty-line endings,
+//!   `prompt`/`quit`, idle timeout, line length bound).
+//! - `command.rs`: splitting a command into words and parsing them into a `Command`.
+//! - `usage.rs`: the command list for `help` and HAProxy's "Unknown command" replies.
+//! - `cmd/`: one file per verb, and the level check.
+//! - `csv.rs`: `show stat` columns (HAProxy 2.8's 113, then `-`) and CSV/typed/JSON output.
+//! - `rows.rs`: FRONTEND, server and BACKEND rows from the runtime state.
+//! - `status.rs`: status texts (`UP`, `UP 1/3`, `DOWN 1/2`, `MAINT`, `DRAIN`, `no check`,
+//!   `OPEN`) and check-status codes.
+//!
+//! The socket reads state through `Runtime`, `ListenState` and `ServerState::snapshot()`,
+//! and changes it only through `ListenState`'s admin methods, `Runtime::clear_counters` and
+//! `ServerState::shutdown_session(s)`. Differences from HAProxy are listed in
+//! docs/stats-socket.md.
+
+mod cmd;
+pub mod command;
+pub mod csv;
+mod rows;
+mod session;
+mod socket;
+pub mod status;
+#[cfg(test)]
+mod tests;
+mod usage;
+
+pub use cmd::{CliState, ERROR_PREFIXES, PERMISSION_DENIED, RELEASE_DATE, Reply, is_error_text};
+pub use session::{LINE_TOO_LONG, MAX_LINE};
 
 use crate::config::StatsSocket;
 use crate::state::Runtime;
 use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
+/// Concurrent connections per stats socket (HAProxy's default `stats maxconn`); further
+/// clients wait in the listen backlog.
+pub const MAX_CONNECTIONS: usize = 10;
+
+/// Why a stats socket could not be set up.
 #[derive(Debug, thiserror::Error)]
 pub enum StatsError {
+    #[error("cannot create the directory {path} of a stats socket: {source}")]
+    Dir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error(
+        "stats socket {path} is in use: another process answers on it. Stop that process or \
+         choose another path"
+    )]
+    InUse { path: String },
+    #[error(
+        "refusing to replace {path} with a stats socket: it exists and is not a socket. Remove \
+         it or choose another path"
+    )]
+    NotASocket { path: String },
+    #[error("cannot check the existing stats socket {path}: {source}")]
+    Inspect {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("cannot bind stats socket {path}: {source}")]
     Bind {
         path: String,
         source: std::io::Error,
     },
+    #[error("cannot set the mode or owner of stats socket {path}: {source}")]
+    Permissions {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
-/// Binds the socket and serves it until `shutdown`.
+/// Binds the socket and serves it until `shutdown`; the returned task ends once the socket
+/// file is removed.
 pub async fn serve(
     rt: Arc<Runtime>,
     sock: StatsSocket,
     shutdown: CancellationToken,
 ) -> Result<tokio::task::JoinHandle<()>, StatsError> {
-    let _ = (rt, sock, shutdown);
-    Ok(tokio::spawn(async {}))
+    let bound = socket::bind(&sock)?;
+    tracing::info!(
+        "Stats socket {} ready (level {}).",
+        sock.path.display(),
+        sock.level.as_str()
+    );
+    Ok(tokio::spawn(accept_loop(bound, rt, sock, shutdown)))
+}
+
+async fn accept_loop(
+    bound: socket::BoundSocket,
+    rt: Arc<Runtime>,
+    sock: StatsSocket,
+    shutdown: CancellationToken,
+) {
+    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let idle = rt.config.global.stats_timeout;
+    loop {
+        let permit = tokio::select! {
+            _ = shutdown.cancelled() => break,
+            p = Arc::clone(&slots).acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+        };
+        let accepted = tokio::select! {
+            _ = shutdown.cancelled() => break,
+            a = bound.listener.accept() => a,
+        };
+        match accepted {
+            Ok((stream, _)) => {
+                let rt = Arc::clone(&rt);
+                let shutdown = shutdown.clone();
+                let level = sock.level;
+                tokio::spawn(async move {
+                    session::run(stream, rt, level, idle, shutdown).await;
+                    drop(permit);
+                });
+            }
+            Err(e) => {
+                // Out of descriptors and the like: do not spin.
+                tracing::warn!("Stats socket {}: accept failed: {e}", sock.path.display());
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+    bound.file.remove();
 }
