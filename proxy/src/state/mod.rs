@@ -6,7 +6,7 @@
 //! - `server.rs`: one server (`ServerState`): admin state and health kept apart, weight,
 //!   last check, sessions; `ServerSnapshot` for readers.
 //! - `check.rs`: check outcomes in HAProxy's vocabulary (`CheckStatus`, `CheckResult`).
-//! - `status.rs`: a server's state in HAProxy's words (`ServerMode`, `status_text`).
+//! - `status.rs`: a server's coarse state in HAProxy's words (`ServerMode`).
 //! - `history.rs`: recent state changes per server and the check-duration histogram.
 //! - `counters.rs`: lock-free session/byte counters and rates.
 

@@ -1,6 +1,6 @@
-//! A server's state in HAProxy's words, from a [`ServerSnapshot`]: the coarse state
-//! (UP/DOWN/MAINT/DRAIN) and the `status` text of `show stat` (`UP 2/3`, `DOWN 1/2`,
-//! `no check`, ...). Shared by every reader (web page, metrics, stats socket).
+//! A server's coarse state in HAProxy's words (UP/DOWN/MAINT/DRAIN), from its admin bits and
+//! health: what the state history records and `haproxy_server_status` reports. The full
+//! `show stat` text (`UP 2/3`, `no check`, ...) is `stats::status::server_status`.
 
 use super::server::{ServerSnapshot, admin};
 
@@ -44,34 +44,5 @@ impl ServerMode {
 impl ServerSnapshot {
     pub fn mode(&self) -> ServerMode {
         ServerMode::of(self.admin, self.up)
-    }
-
-    /// HAProxy's `status` column: `MAINT`, `UP`, `UP 2/3` (going down: (health-rise+1)/fall),
-    /// `DRAIN`, `DRAIN 2/3`, `DOWN`, `DOWN 1/2` (going up: health/rise) or `no check`.
-    pub fn status_text(&self) -> String {
-        match self.mode() {
-            ServerMode::Maint => "MAINT".into(),
-            ServerMode::Down if self.check_enabled && self.health > 0 => {
-                format!("DOWN {}/{}", self.health, self.rise)
-            }
-            ServerMode::Down => "DOWN".into(),
-            mode => {
-                let top = self.rise + self.fall.saturating_sub(1);
-                let going = (self.check_enabled && self.health < top).then(|| {
-                    format!(
-                        "{}/{}",
-                        (self.health + 1).saturating_sub(self.rise),
-                        self.fall
-                    )
-                });
-                match (mode, going) {
-                    (ServerMode::Drain, Some(g)) => format!("DRAIN {g}"),
-                    (ServerMode::Drain, None) => "DRAIN".into(),
-                    (_, Some(g)) => format!("UP {g}"),
-                    (_, None) if !self.check_enabled => "no check".into(),
-                    (_, None) => "UP".into(),
-                }
-            }
-        }
     }
 }

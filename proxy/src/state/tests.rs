@@ -253,27 +253,23 @@ async fn history_records_check_admin_and_forced_changes() {
 }
 
 #[tokio::test]
-async fn status_text_follows_haproxy() {
+async fn mode_is_maint_then_down_then_drain() {
     let l = ListenState::new(1, listen(vec![server("P", 1, false)]));
     let p = l.server("P").unwrap();
-    // Starts at health = rise: UP, going down 1/3 (one failure more and it is DOWN 0 ...).
-    let s = p.snapshot();
-    assert_eq!(s.mode(), ServerMode::Up);
-    succeed(&l, "P", 3);
-    assert_eq!(p.snapshot().status_text(), "UP");
-    fail(&l, "P", 1);
-    assert_eq!(p.snapshot().status_text(), "UP 2/3");
-    fail(&l, "P", 2);
-    assert_eq!(p.snapshot().status_text(), "DOWN");
-    succeed(&l, "P", 1);
-    assert_eq!(p.snapshot().status_text(), "DOWN 1/2");
-    l.set_admin(p, AdminChange::Maint);
-    assert_eq!(p.snapshot().status_text(), "MAINT");
+    assert_eq!(p.snapshot().mode(), ServerMode::Up);
     l.set_admin(p, AdminChange::Drain);
     assert_eq!(p.snapshot().mode(), ServerMode::Drain);
-    assert!(p.snapshot().status_text().starts_with("DRAIN"));
-    let mut no_check = server("N", 2, false);
-    no_check.check = None;
-    let l2 = ListenState::new(1, listen(vec![no_check]));
-    assert_eq!(l2.server("N").unwrap().snapshot().status_text(), "no check");
+    fail(&l, "P", 3);
+    assert_eq!(
+        p.snapshot().mode(),
+        ServerMode::Down,
+        "DOWN wins over DRAIN"
+    );
+    l.set_admin(p, AdminChange::Maint);
+    assert_eq!(
+        p.snapshot().mode(),
+        ServerMode::Maint,
+        "MAINT wins over all"
+    );
+    assert_eq!(ServerMode::Maint.as_str(), "MAINT");
 }

@@ -6,6 +6,7 @@ use super::auth::{CsrfToken, Login};
 use super::history::{age, recent_changes, utc};
 use crate::config::WebLevel;
 use crate::state::{ListenState, Runtime, ServerMode, ServerSnapshot, ServerState};
+use crate::stats::status::server_status;
 use std::fmt::Write as _;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, SystemTime};
@@ -244,7 +245,7 @@ fn server_row(h: &mut String, l: &ListenState, srv: &ServerState, admin: bool, t
             ""
         },
         addr = esc(&s.address_text),
-        status = esc(&s.status_text()),
+        status = esc(&server_status(&s)),
         since = age(s.since_change),
         check = last_check(&s),
         w = s.uweight,
