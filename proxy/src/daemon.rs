@@ -4,7 +4,7 @@
 use crate::config::{Config, DataPathChoice};
 use crate::datapath::{DataPath, DataPathError};
 use crate::state::Runtime;
-use crate::{health, proxy, stats};
+use crate::{health, proxy, stats, web};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::signal::unix::{SignalKind, signal};
@@ -30,6 +30,8 @@ pub enum DaemonError {
     },
     #[error(transparent)]
     Stats(#[from] stats::StatsError),
+    #[error(transparent)]
+    Web(#[from] web::WebError),
     #[error("cannot install signal handlers: {0}")]
     Signals(std::io::Error),
 }
@@ -100,6 +102,10 @@ async fn serve(config: Config, forced: Option<DataPathChoice>) -> Result<(), Dae
     for sock in &rt.config.stats_sockets {
         stats_tasks.push(stats::serve(Arc::clone(&rt), sock.clone(), shutdown.clone()).await?);
     }
+    let web_server = match rt.config.web.clone() {
+        Some(w) => Some(web::serve(Arc::clone(&rt), w, shutdown.clone()).await?),
+        None => None,
+    };
     for (bound, path) in ready {
         tracing::info!(
             "Proxy {} started on {}.",
@@ -124,6 +130,9 @@ async fn serve(config: Config, forced: Option<DataPathChoice>) -> Result<(), Dae
     shutdown.cancel();
     for t in stats_tasks {
         let _ = t.await;
+    }
+    if let Some(w) = web_server {
+        let _ = w.task.await;
     }
     Ok(())
 }

@@ -9,6 +9,7 @@
 //! - [`datapath`]: how bytes move between a client and its server once paired.
 //! - [`proxy`]: listeners, accepting, connecting to servers with retries, sessions.
 //! - [`stats`]: the HAProxy-compatible stats socket (CLI protocol, `show stat` CSV, ...).
+//! - [`web`]: the HTTP status page and Prometheus `/metrics`.
 //! - [`ctl`]: `sockhop ctl`, the built-in stats-socket client.
 //! - [`daemon`]: `sockhop run`: wires everything together and handles signals.
 //! - [`cli`]: command-line arguments.
@@ -23,6 +24,7 @@ pub mod health;
 pub mod proxy;
 pub mod state;
 pub mod stats;
+pub mod web;
 
 /// Exit code for an invalid configuration (EX_DATAERR-like, as `sysexits.h` EX_USAGE=64).
 pub const EXIT_CONFIG: i32 = 64;

@@ -234,6 +234,8 @@ Administer it through the stats socket:
     {bin} ctl --table show stat
     {bin} ctl disable server MySQL/Primary
 
+Watch it in a browser: http://127.0.0.1:8404/ (admin / demo; Prometheus metrics at /metrics).
+
 Fail over: type `stop primary` here (SIGTERM to its mariadbd, pid {primary_pid}); the
 Secondary takes the traffic. Type `start primary` to bring it back (the same works for
 `secondary`).

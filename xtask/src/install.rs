@@ -16,6 +16,7 @@ pub const PACKAGES: &[(&str, &str)] = &[
     ("mariadb-client", "the mariadb command-line client"),
     ("socat", "talking to stats sockets from the shell"),
     ("iproute2", "ip and ss"),
+    ("chromium", "headless browser for the web status page test"),
 ];
 
 const POLICY_RC_D: &str = "/usr/sbin/policy-rc.d";

@@ -6,8 +6,9 @@
 //! a missing prerequisite as a failure. `RUST_TEST_THREADS` defaults to 8 here: the
 //! walkthrough tests spend their time waiting on servers, not computing.
 
-use anyhow::{Result, bail};
-use std::process::Command;
+use anyhow::{Context, Result, bail};
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, ExitStatus, Stdio};
 use std::time::Instant;
 
 /// Test threads when `RUST_TEST_THREADS` is not set: the walkthrough tests mostly wait on
@@ -37,6 +38,7 @@ pub fn run() -> Result<()> {
     println!("==> [1/{total}] prerequisites");
     crate::install::ensure()?;
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut totals = Tally::default();
     for (i, (what, args)) in STEPS.iter().enumerate() {
         let shown = format!("cargo {}", args.join(" "));
         println!("==> [{}/{total}] {what}: {shown}", i + 2);
@@ -47,7 +49,13 @@ pub fn run() -> Result<()> {
             println!("    (RUST_TEST_THREADS={TEST_THREADS})");
             cmd.env("RUST_TEST_THREADS", TEST_THREADS);
         }
-        let status = cmd.status()?;
+        let status = if args[0] == "test" {
+            let (status, tally) = run_counting(cmd)?;
+            totals.add(&tally);
+            status
+        } else {
+            cmd.status()?
+        };
         if !status.success() {
             bail!(
                 "step {}/{total} ({what}) failed: `{shown}` exited with {status}; \
@@ -64,5 +72,98 @@ pub fn run() -> Result<()> {
         "==> all {total} steps passed in {:.1}s",
         started.elapsed().as_secs_f64()
     );
+    if totals.passed == 0 {
+        bail!("no test ran: cargo test reported 0 passed tests");
+    }
+    // One summary line for people and CI alike (the last `test result:` line cargo prints
+    // belongs to whichever test binary ran last, often a doc-test run with no tests).
+    println!("{}", totals.summary());
     Ok(())
+}
+
+/// Counts from cargo's `test result:` lines.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Tally {
+    passed: u64,
+    failed: u64,
+    ignored: u64,
+}
+
+impl Tally {
+    fn add(&mut self, other: &Tally) {
+        self.passed += other.passed;
+        self.failed += other.failed;
+        self.ignored += other.ignored;
+    }
+
+    /// Parses `test result: ok. 12 passed; 0 failed; 1 ignored; 0 measured; ...`.
+    fn parse(line: &str) -> Option<Tally> {
+        let rest = line.trim().strip_prefix("test result: ")?;
+        let mut t = Tally::default();
+        for part in rest.split(['.', ';']) {
+            let mut words = part.split_whitespace();
+            let (Some(n), Some(what)) = (words.next(), words.next()) else {
+                continue;
+            };
+            let Ok(n) = n.parse::<u64>() else { continue };
+            match what {
+                "passed" => t.passed = n,
+                "failed" => t.failed = n,
+                "ignored" => t.ignored = n,
+                _ => {}
+            }
+        }
+        Some(t)
+    }
+
+    fn summary(&self) -> String {
+        format!(
+            "tests: {} passed, {} failed, {} skipped",
+            self.passed, self.failed, self.ignored
+        )
+    }
+}
+
+/// Runs `cmd` with its stdout echoed line by line, adding up its `test result:` lines.
+fn run_counting(mut cmd: Command) -> Result<(ExitStatus, Tally)> {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .spawn()
+        .context("cannot start cargo test")?;
+    let out = child.stdout.take().context("cargo test has no stdout")?;
+    let mut tally = Tally::default();
+    let stdout = std::io::stdout();
+    for line in BufReader::new(out).lines() {
+        let line = line?;
+        if let Some(t) = Tally::parse(&line) {
+            tally.add(&t);
+        }
+        let mut o = stdout.lock();
+        writeln!(o, "{line}")?;
+        o.flush()?;
+    }
+    Ok((child.wait()?, tally))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Tally;
+
+    #[test]
+    fn parses_cargo_test_result_lines() {
+        let t = Tally::parse(
+            "test result: FAILED. 12 passed; 2 failed; 3 ignored; 0 measured; 0 filtered out; finished in 0.1s",
+        )
+        .unwrap();
+        assert_eq!(
+            t,
+            Tally {
+                passed: 12,
+                failed: 2,
+                ignored: 3
+            }
+        );
+        assert!(Tally::parse("running 3 tests").is_none());
+        assert_eq!(t.summary(), "tests: 12 passed, 2 failed, 3 skipped");
+    }
 }

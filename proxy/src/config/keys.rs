@@ -77,10 +77,20 @@ pub const KEYS: &[(&str, &str)] = &[
     ("listen.server.maxconn", "500"),
     ("listen.server.source", "\"127.0.0.2\""),
     ("listen.server.disabled", "false"),
+    ("web", "{ bind = \"127.0.0.1:8404\" }"),
+    ("web.bind", "\"127.0.0.1:8404\""),
+    ("web.refresh", "\"5s\""),
+    (
+        "web.users",
+        "[{ name = \"admin\", password = \"s3cret\", level = \"admin\" }]",
+    ),
+    ("web.users.name", "\"admin\""),
+    ("web.users.password", "\"s3cret\""),
+    ("web.users.level", "\"admin\""),
 ];
 
 /// Sections that are arrays of tables (`[[...]]`).
-pub const TABLE_ARRAYS: &[&str] = &["stats_socket", "listen", "listen.server"];
+pub const TABLE_ARRAYS: &[&str] = &["stats_socket", "listen", "listen.server", "web.users"];
 
 /// `listen[0].server[1].weight` -> `listen.server.weight`.
 pub fn normalize(path: &str) -> String {

@@ -5,9 +5,11 @@
 //! stay text. Only TOML syntax, unknown keys and gross type mismatches fail here; everything
 //! else is [`super::validate`]'s job.
 //!
-//! Tables that may be written with dotted keys (`[global]`, `[defaults]`, `mysql_check`) are
-//! not wrapped in `Spanned` (the TOML parser has no span for an implicit table);
-//! `[[listen]]`, `[[listen.server]]` and `[[stats_socket]]` entries always have one.
+//! Tables that may be written with dotted keys or left implicit (`[global]`, `[defaults]`,
+//! `mysql_check`, `[web]` under `[[web.users]]`) are not wrapped in `Spanned` (the TOML
+//! parser has no span for an implicit table);
+//! `[[listen]]`, `[[listen.server]]`, `[[stats_socket]]` and `[[web.users]]` entries always
+//! have one.
 
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
@@ -27,6 +29,24 @@ pub struct RawConfig {
     pub defaults: RawDefaults,
     #[serde(default)]
     pub listen: Vec<Spanned<RawListen>>,
+    pub web: Option<RawWeb>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWeb {
+    pub bind: Opt<String>,
+    pub refresh: Opt<DurationValue>,
+    #[serde(default)]
+    pub users: Vec<Spanned<RawWebUser>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWebUser {
+    pub name: Opt<String>,
+    pub password: Opt<String>,
+    pub level: Opt<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

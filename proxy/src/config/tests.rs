@@ -357,6 +357,16 @@ fn example_sets_every_key() {
     assert_eq!(ro.on_marked_down, OnMarkedDown::ShutdownSessions);
     assert_eq!(ro.servers[0].check_params.fastinter, secs(1));
     assert_eq!(ro.servers[0].check_params.downinter, secs(5));
+    let web = c.web.as_ref().expect("[web] is in the example");
+    assert_eq!(web.bind, addr("127.0.0.1:8404"));
+    assert_eq!(web.refresh, secs(5));
+    assert_eq!(
+        web.users
+            .iter()
+            .map(|u| (u.name.as_str(), u.level))
+            .collect::<Vec<_>>(),
+        vec![("admin", WebLevel::Admin), ("monitoring", WebLevel::User)]
+    );
 }
 
 #[test]
@@ -440,7 +450,7 @@ mod introspect {
 /// Every key of the raw mirror, as `section.key`.
 fn all_keys() -> Vec<String> {
     use introspect::fields;
-    let sections: [(&str, &[&str]); 7] = [
+    let sections: [(&str, &[&str]); 9] = [
         ("", fields::<raw::RawConfig>()),
         ("global", fields::<raw::RawGlobal>()),
         ("stats_socket", fields::<raw::RawStatsSocket>()),
@@ -448,6 +458,8 @@ fn all_keys() -> Vec<String> {
         ("listen", fields::<raw::RawListen>()),
         ("listen.mysql_check", fields::<raw::RawMysqlCheck>()),
         ("listen.server", fields::<raw::RawServer>()),
+        ("web", fields::<raw::RawWeb>()),
+        ("web.users", fields::<raw::RawWebUser>()),
     ];
     let mut keys = Vec::new();
     for (section, names) in sections {
@@ -491,7 +503,9 @@ fn key_table_matches_the_raw_mirror() {
             "listen.mysql_check" => format!(
                 "[[listen]]\nname = \"l\"\nbind = [\"127.0.0.1:1\"]\nmysql_check.{name} = {example}\n"
             ),
-            "stats_socket" | "listen" => format!("[[{section}]]\n{name} = {example}\n"),
+            "stats_socket" | "listen" | "web.users" => {
+                format!("[[{section}]]\n{name} = {example}\n")
+            }
             s => format!("[{s}]\n{name} = {example}\n"),
         };
         if let Err(e) = toml::from_str::<raw::RawConfig>(&doc) {

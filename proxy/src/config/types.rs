@@ -15,6 +15,33 @@ pub struct Config {
     pub global: Global,
     pub stats_sockets: Vec<StatsSocket>,
     pub listens: Vec<Listen>,
+    /// `[web]`: the HTTP status page and `/metrics` (none when the section is absent).
+    pub web: Option<Web>,
+}
+
+/// `[web]`: the HTTP status page, its users and `/metrics`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Web {
+    pub bind: SocketAddr,
+    /// How often the page reloads itself.
+    pub refresh: Duration,
+    /// Accounts allowed in (HTTP Basic); at least one.
+    pub users: Vec<WebUser>,
+}
+
+/// One `[[web.users]]` account.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebUser {
+    pub name: String,
+    pub password: String,
+    pub level: WebLevel,
+}
+
+/// What a web user may do: `User` reads, `Admin` also changes server states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum WebLevel {
+    User,
+    Admin,
 }
 
 /// `[global]`: process-wide settings.

@@ -6,6 +6,7 @@
 //! - [`address`]: bind and server addresses (server names are resolved here).
 //! - [`layer`]: the keys `[defaults]` and a listen share, and how they merge.
 //! - [`global`]: `[global]` and `[[stats_socket]]`.
+//! - [`web`]: `[web]` and its `[[web.users]]`.
 //! - [`listen`] and [`server`]: one `[[listen]]`, one `[[listen.server]]`.
 //!
 //! This file checks what spans listens: at least one listen, unique names and binds.
@@ -17,6 +18,7 @@ mod global;
 mod layer;
 mod listen;
 mod server;
+mod web;
 
 use super::error::ConfigError;
 use super::raw::RawConfig;
@@ -59,10 +61,15 @@ pub fn validate(src: &Source<'_>, raw: &RawConfig) -> Result<Config, ConfigError
         binds.add(src, i, &checked)?;
         listens.push(checked.listen);
     }
+    let web = match &raw.web {
+        Some(w) => Some(web::web(src, w, &listens)?),
+        None => None,
+    };
     Ok(Config {
         path: src.file.to_path_buf(),
         global,
         stats_sockets,
         listens,
+        web,
     })
 }

@@ -6,6 +6,8 @@
 
 use super::check::{CheckResult, CheckStatus};
 use super::counters::Counters;
+use super::history::{CheckLatency, History, StateChange};
+use super::status::ServerMode;
 use crate::config::{self, CheckKind};
 use crate::health::fsm::{HealthFsm, Transition};
 use std::collections::HashMap;
@@ -102,9 +104,14 @@ struct Inner {
     downtime: Duration,
     chkfail: u64,
     chkdown: u64,
+    history: History,
+    latency: CheckLatency,
 }
 
 impl Inner {
+    fn mode(&self) -> ServerMode {
+        ServerMode::of(self.admin, self.up())
+    }
     fn up(&self) -> bool {
         self.fsm.is_none_or(|f| f.is_up())
     }
@@ -178,6 +185,8 @@ impl ServerState {
             downtime: Duration::ZERO,
             chkfail: 0,
             chkdown: 0,
+            history: History::default(),
+            latency: CheckLatency::default(),
         };
         inner.mark_changed(now);
         ServerState {
@@ -258,6 +267,16 @@ impl ServerState {
         }
     }
 
+    /// The last state changes, oldest first.
+    pub fn history(&self) -> Vec<StateChange> {
+        self.inner.lock().unwrap().history.changes()
+    }
+
+    /// Durations of the checks recorded so far.
+    pub fn check_latency(&self) -> CheckLatency {
+        self.inner.lock().unwrap().latency.clone()
+    }
+
     pub(crate) fn set_check_running(&self, running: bool) {
         self.inner.lock().unwrap().check_running = running;
     }
@@ -279,6 +298,15 @@ impl ServerState {
         if !success {
             i.chkfail += 1;
         }
+        if result.status != CheckStatus::Ini {
+            i.latency.observe(result.duration);
+        }
+        let before = i.mode();
+        let reason = if result.info.is_empty() {
+            result.status.description().to_string()
+        } else {
+            format!("{}: {}", result.status.description(), result.info)
+        };
         i.last_check = result;
         i.last_check_at = Some(now);
         let health = match i.fsm.as_mut() {
@@ -291,6 +319,8 @@ impl ServerState {
         if health != Transition::None {
             i.mark_changed(now);
         }
+        let after = i.mode();
+        i.history.record(before, after, reason);
         Change {
             was_usable,
             is_usable: i.usable(),
@@ -303,6 +333,7 @@ impl ServerState {
         let now = Instant::now();
         let mut i = self.inner.lock().unwrap();
         let was_usable = i.usable();
+        let before = i.mode();
         let health = match i.fsm.as_mut() {
             Some(f) => f.force(up),
             None => Transition::None,
@@ -313,6 +344,13 @@ impl ServerState {
         if health != Transition::None {
             i.mark_changed(now);
         }
+        let after = i.mode();
+        let reason = if up {
+            "health forced up"
+        } else {
+            "health forced down"
+        };
+        i.history.record(before, after, reason);
         Change {
             was_usable,
             is_usable: i.usable(),
@@ -334,6 +372,7 @@ impl ServerState {
         let was_usable = i.usable();
         let was_maint = i.admin & admin::MAINT != 0;
         let was_down = i.counts_as_down();
+        let before = i.mode();
         match change {
             AdminChange::Ready => i.admin &= !(admin::MAINT | admin::DRAIN),
             AdminChange::Drain => {
@@ -355,6 +394,13 @@ impl ServerState {
         if was_down != i.counts_as_down() || was_maint != is_maint {
             i.mark_changed(now);
         }
+        let after = i.mode();
+        let reason = match change {
+            AdminChange::Ready => "set ready by an operator",
+            AdminChange::Drain => "set to drain by an operator",
+            AdminChange::Maint => "put in maintenance by an operator",
+        };
+        i.history.record(before, after, reason);
         drop(i);
         self.checker_wake.notify_one();
         let i = self.inner.lock().unwrap();

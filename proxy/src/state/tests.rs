@@ -221,3 +221,55 @@ async fn downtime_accumulates_on_the_injected_clock() {
     assert_eq!(p.since_change.as_secs(), 3);
     assert_eq!(l.backend_snapshot().downtime.as_secs(), 7);
 }
+
+#[tokio::test]
+async fn history_records_check_admin_and_forced_changes() {
+    let l = ListenState::new(1, listen(vec![server("P", 1, false)]));
+    let p = l.server("P").unwrap();
+    assert!(p.history().is_empty());
+    fail(&l, "P", 1);
+    l.set_admin(p, AdminChange::Maint);
+    l.set_admin(p, AdminChange::Maint);
+    l.set_admin(p, AdminChange::Ready);
+    l.set_admin(p, AdminChange::Drain);
+    l.force_health(p, false);
+    let h: Vec<(ServerMode, ServerMode)> = p.history().iter().map(|c| (c.from, c.to)).collect();
+    assert_eq!(
+        h,
+        vec![
+            (ServerMode::Up, ServerMode::Down),
+            (ServerMode::Down, ServerMode::Maint),
+            (ServerMode::Maint, ServerMode::Up),
+            (ServerMode::Up, ServerMode::Drain),
+            (ServerMode::Drain, ServerMode::Down),
+        ]
+    );
+    assert_eq!(
+        p.history()[0].reason,
+        "Layer4 connection problem: Connection refused"
+    );
+    assert_eq!(p.history()[1].reason, "put in maintenance by an operator");
+    assert_eq!(p.check_latency().count, 1);
+}
+
+#[tokio::test]
+async fn mode_is_maint_then_down_then_drain() {
+    let l = ListenState::new(1, listen(vec![server("P", 1, false)]));
+    let p = l.server("P").unwrap();
+    assert_eq!(p.snapshot().mode(), ServerMode::Up);
+    l.set_admin(p, AdminChange::Drain);
+    assert_eq!(p.snapshot().mode(), ServerMode::Drain);
+    fail(&l, "P", 3);
+    assert_eq!(
+        p.snapshot().mode(),
+        ServerMode::Down,
+        "DOWN wins over DRAIN"
+    );
+    l.set_admin(p, AdminChange::Maint);
+    assert_eq!(
+        p.snapshot().mode(),
+        ServerMode::Maint,
+        "MAINT wins over all"
+    );
+    assert_eq!(ServerMode::Maint.as_str(), "MAINT");
+}

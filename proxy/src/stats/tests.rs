@@ -89,6 +89,7 @@ fn seed_config(dir: &Path, checked: bool) -> Config {
                 server("Secondary", 9, true, checked),
             ],
         }],
+        web: None,
     }
 }
 

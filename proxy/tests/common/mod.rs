@@ -63,6 +63,7 @@ pub fn config(listens: Vec<config::Listen>) -> config::Config {
         },
         stats_sockets: vec![],
         listens,
+        web: None,
     }
 }
 

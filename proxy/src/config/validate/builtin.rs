@@ -30,3 +30,6 @@ pub const RISE_FALL_LIMIT: i64 = 1000;
 pub const WEIGHT: u32 = 1;
 /// HAProxy's maximum server weight.
 pub const WEIGHT_LIMIT: i64 = 256;
+
+/// `[web] refresh`: how often the status page reloads itself.
+pub const WEB_REFRESH: std::time::Duration = std::time::Duration::from_secs(5);
