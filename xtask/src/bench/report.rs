@@ -72,7 +72,11 @@ fn num(v: f64) -> String {
 }
 
 fn ratio(r: Option<f64>) -> String {
-    r.map_or("–".into(), |r| format!("{r:.2}×"))
+    match r {
+        None => "–".into(),
+        Some(r) if r.abs() < 0.1 => format!("{r:.3}×"),
+        Some(r) => format!("{r:.2}×"),
+    }
 }
 
 fn cell(s: Option<&Stat>) -> String {
