@@ -1,7 +1,8 @@
 //! `cargo xtask test`: what CI runs (`.ci/run`) and what a developer runs before pushing.
 //!
 //! Steps, each announced, stopping at the first failure: install prerequisites, the
-//! formatting check, clippy with warnings as errors, every test of the workspace. The
+//! formatting check, clippy with warnings as errors, every test of the workspace, and
+//! `cargo xtask bench --quick` (sanity of every bench figure, not speed). The
 //! environment (CI=true among it) is passed through, so under CI the integration tests treat
 //! a missing prerequisite as a failure. `RUST_TEST_THREADS` defaults to 8 here: the
 //! walkthrough tests spend their time waiting on servers, not computing.
@@ -30,6 +31,20 @@ const STEPS: &[(&str, &[&str])] = &[
         ],
     ),
     ("tests", &["test", "--workspace"]),
+    // Every bench scenario for about a second against every target, so the bench never rots:
+    // it checks that each figure was produced and is sane, never that it is fast.
+    (
+        "bench smoke",
+        &[
+            "run",
+            "--quiet",
+            "--package",
+            "xtask",
+            "--",
+            "bench",
+            "--quick",
+        ],
+    ),
 ];
 
 pub fn run() -> Result<()> {
