@@ -5,7 +5,7 @@
 use super::serve;
 use crate::config::{
     Balance, CheckKind, CheckParams, Config, DataPathChoice, Failback, Global, Level, Listen,
-    MysqlCheck, OnMarkedDown, OnMarkedUp, Server, StatsSocket, Timeouts,
+    MysqlCheck, OnMarkedDown, OnMarkedUp, Server, StatsEndpoint, StatsSocket, Timeouts,
 };
 use crate::state::{CheckResult, CheckStatus, Runtime};
 use std::path::{Path, PathBuf};
@@ -44,7 +44,7 @@ fn server(name: &str, port: u16, backup: bool, checked: bool) -> Server {
 /// The seed's configuration: listen MySQL, Primary active, Secondary backup.
 fn seed_config(dir: &Path, checked: bool) -> Config {
     let sock = |name: &str, level| StatsSocket {
-        path: dir.join(name),
+        endpoint: StatsEndpoint::Unix(dir.join(name)),
         mode: 0o660,
         uid: None,
         gid: None,
@@ -147,7 +147,9 @@ impl Fixture {
             t.await.unwrap();
         }
         for s in &self.rt.config.stats_sockets {
-            assert!(!s.path.exists(), "{} left behind", s.path.display());
+            if let StatsEndpoint::Unix(p) = &s.endpoint {
+                assert!(!p.exists(), "{} left behind", p.display());
+            }
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
@@ -160,7 +162,7 @@ async fn exchange(path: &Path, data: &[u8]) -> Vec<u8> {
     read_to_close(&mut s).await
 }
 
-async fn read_to_close(s: &mut UnixStream) -> Vec<u8> {
+async fn read_to_close(s: &mut (impl tokio::io::AsyncRead + Unpin)) -> Vec<u8> {
     let mut out = Vec::new();
     tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut out))
         .await
@@ -689,7 +691,9 @@ async fn other_readers() {
 async fn stale_socket_is_replaced_and_a_live_one_refused() {
     let f = Fixture::start_with("stale", true, |c| {
         // A socket file left behind by a dead process.
-        let path = &c.stats_sockets[0].path;
+        let StatsEndpoint::Unix(path) = &c.stats_sockets[0].endpoint else {
+            unreachable!("the seed's sockets are unix sockets")
+        };
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         drop(std::os::unix::net::UnixListener::bind(path).unwrap());
         assert!(path.exists());
@@ -834,4 +838,42 @@ async fn ctl_exit_codes_and_table() {
         "svname     status  addr\nFRONTEND   OPEN\nPrimary    UP 1/3  127.0.0.1:9\nSecondary  UP      127.0.0.1:9\nBACKEND    UP\n"
     );
     f.stop().await;
+}
+
+#[tokio::test]
+async fn a_tcp_socket_speaks_the_same_protocol_at_its_level() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let f = Fixture::start_with("tcp", true, |c| {
+        c.stats_sockets = vec![StatsSocket {
+            endpoint: StatsEndpoint::Tcp(addr),
+            mode: 0o600,
+            uid: None,
+            gid: None,
+            level: Level::Operator,
+        }];
+    })
+    .await;
+    let ask_tcp = |line: &'static str| async move {
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        s.write_all(line.as_bytes()).await.unwrap();
+        String::from_utf8(read_to_close(&mut s).await).unwrap()
+    };
+    assert_eq!(ask_tcp("show cli level\n").await, "operator\n\n");
+    let stat = ask_tcp("show stat\n").await;
+    assert!(stat.starts_with("# pxname,svname,"), "{stat}");
+    assert!(stat.contains("\nMySQL,Primary,"), "{stat}");
+    assert_eq!(
+        ask_tcp("disable server MySQL/Primary\n").await,
+        "Permission denied\n\n"
+    );
+    let prompt = ask_tcp("prompt\nshow cli level\nquit\n").await;
+    assert_eq!(prompt, "\n> operator\n\n> ");
+    f.stop().await;
+    // The address is free again once the socket stopped.
+    std::net::TcpListener::bind(addr).unwrap();
 }
