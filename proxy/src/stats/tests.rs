@@ -784,8 +784,16 @@ async fn ctl_exit_codes_and_table() {
     let (codes, table, custom) = tokio::task::spawn_blocking(move || {
         let run = |sock: &Path, cmd: &str, table: bool, columns: Option<&str>| {
             let (mut out, mut err) = (Vec::new(), Vec::new());
-            let words: Vec<String> = cmd.split(' ').map(str::to_owned).collect();
-            let code = ctl::run_with(&mut out, &mut err, sock, &words, table, columns);
+            let opts = ctl::Options {
+                target: ctl::Target::Unix(sock.to_path_buf()),
+                command: cmd.split(' ').map(str::to_owned).collect(),
+                table,
+                columns: columns.map(str::to_owned),
+                json: false,
+                watch: None,
+                count: None,
+            };
+            let code = ctl::run_with(&mut out, &mut err, &opts);
             (
                 code,
                 String::from_utf8(out).unwrap(),
@@ -814,7 +822,7 @@ async fn ctl_exit_codes_and_table() {
         let (code, out, err) = run(&admin.with_extension("gone"), "show stat", false, None);
         assert!(out.is_empty() && err.contains("cannot connect to the stats socket"));
         codes.push(code);
-        let csv = ctl::send(&admin, "show stat").unwrap();
+        let csv = ctl::Target::Unix(admin.clone()).send("show stat").unwrap();
         let table = ctl::render_table(&csv, ctl::DEFAULT_COLUMNS).unwrap();
         let custom = ctl::render_table(&csv, "svname,status,addr").unwrap();
         (codes, table, custom)
@@ -876,4 +884,58 @@ async fn a_tcp_socket_speaks_the_same_protocol_at_its_level() {
     f.stop().await;
     // The address is free again once the socket stopped.
     std::net::TcpListener::bind(addr).unwrap();
+}
+
+/// `sockhop ctl status` and `--json` against the real socket.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctl_status_and_json() {
+    use crate::ctl;
+    let f = Fixture::start("ctlstatus", true).await;
+    f.check_all(CheckStatus::L7Ok);
+    let admin = f.path("admin.sock");
+    let (status, json, info, stat_json) = tokio::task::spawn_blocking(move || {
+        let run = |cmd: &str, json: bool| {
+            let (mut out, mut err) = (Vec::new(), Vec::new());
+            let opts = ctl::Options {
+                target: ctl::Target::Unix(admin.clone()),
+                command: cmd.split(' ').map(str::to_owned).collect(),
+                table: false,
+                columns: None,
+                json,
+                watch: None,
+                count: None,
+            };
+            let code = ctl::run_with(&mut out, &mut err, &opts);
+            assert_eq!(code, 0, "{cmd}: {}", String::from_utf8_lossy(&err));
+            String::from_utf8(out).unwrap()
+        };
+        (
+            run("status", false),
+            run("status MySQL", true),
+            run("show info", true),
+            run("show stat", true),
+        )
+    })
+    .await
+    .unwrap();
+    let lines: Vec<&str> = status.lines().collect();
+    assert!(
+        lines[0].starts_with("MySQL  frontend OPEN  sessions 0 now, 0 total  backend UP"),
+        "{status}"
+    );
+    let cells = |l: &str| l.split_whitespace().map(str::to_owned).collect::<Vec<_>>();
+    assert_eq!(cells(lines[1])[..4], ["SERVER", "ROLE", "STATE", "CHECK"]);
+    assert_eq!(cells(lines[2])[..3], ["Primary", "active", "UP"]);
+    assert!(lines[2].contains(" L7OK/0 in "), "{status}");
+    assert_eq!(cells(lines[3])[..3], ["Secondary", "backup", "UP"]);
+    assert_eq!(lines.len(), 4, "{status}");
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["listens"][0]["servers"][0]["name"], "Primary");
+    assert_eq!(v["listens"][0]["servers"][0]["check_status"], "L7OK");
+    assert_eq!(v["listens"][0]["servers"][1]["role"], "backup");
+    let v: serde_json::Value = serde_json::from_str(&info).unwrap();
+    assert!(v.is_array(), "show info json is HAProxy's array of fields");
+    let v: serde_json::Value = serde_json::from_str(&stat_json).unwrap();
+    assert!(v.is_array(), "show stat json is HAProxy's array of rows");
+    f.stop().await;
 }
