@@ -1,6 +1,8 @@
 //! Integration-test harness: real MariaDB servers, the real `sockhop` binary, real clients.
 //!
 //! Where things live:
+//! - [`background`]: a helper program (exporter, tmux) stopped by PID when the test ends.
+//! - [`http`]: a minimal HTTP GET and Prometheus sample lookup.
 //! - [`prereq`]: root, mariadbd, mariadb, socat present? Skip (or fail under `CI=true`).
 //! - [`bare`]: bare TCP connect/close to MySQL from a chosen source (the negative control).
 //! - [`net`]: the loopback addresses each test owns, so tests run in parallel.
@@ -16,7 +18,9 @@
 //!
 //! The MariaDB pair itself is [`xtask::mariadb::MariaDbPair`], the same code the demo uses.
 
+pub mod background;
 pub mod bare;
+pub mod http;
 pub mod net;
 pub mod prereq;
 pub mod sockhop;
