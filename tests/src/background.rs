@@ -1,4 +1,4 @@
-//! A helper program running for one test (an exporter, tmux): started guarded (it cannot
+//! A helper program running for one test (an exporter): started guarded (it cannot
 //! outlive the test binary), stopped by PID on drop, its output kept in a log file that is
 //! printed when the test fails.
 
