@@ -3,9 +3,11 @@
 //!   same steps; `show stat`, `show servers state` and error replies compared field by field.
 //! - `exporter`: prometheus-haproxy-exporter scraping sockhop's socket.
 //! - `hatop`: hatop driven in tmux against sockhop's socket.
+//! - `ctl`: `sockhop ctl` and socat over the unix and TCP sockets; completion scripts.
 //!
 //! One test binary, each test on its own loopback block (see `sockhop_tests::net`).
 
+mod ctl;
 mod exporter;
 mod hatop;
 mod oracle;
