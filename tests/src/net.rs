@@ -7,7 +7,7 @@
 //! Blocks in use (one per test; keep them unique): 101 replication, 102 round-robin,
 //! 103 backup, 104 failover, 105 admin, 106 manual failback, 107 max_connect_errors,
 //! 110 compat: HAProxy oracle, 111 compat: prometheus-haproxy-exporter, 112 compat: hatop,
-//! 113 compat: sockhop ctl and socat over TCP.
+//! 113 compat: sockhop ctl and socat over TCP, 114 the MySQL check function (mysql_check_real).
 
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 
