@@ -110,7 +110,7 @@ pub fn run_with(out: &mut impl Write, err: &mut impl Write, opts: &Options) -> i
     let mut code = 0;
     let mut done = 0u64;
     loop {
-        // Clear the screen and go home, as watch(1) does; a pipe gets a plain separator.
+        // Clear the screen and go home, as watch(1) does.
         let header = format!(
             "\x1b[H\x1b[2JEvery {}: sockhop ctl {} ({})\n\n",
             humanize(every),

@@ -18,6 +18,8 @@ use std::time::Duration;
 enum Allowed {
     /// Seconds or milliseconds measured by each process on its own: equal within this much.
     Within(u64),
+    /// A latency each process measures on its own: both numbers, or both empty.
+    Measured,
     /// A deliberate difference, documented in docs/stats-socket.md (the reason is shown).
     Deliberate(&'static str),
     /// Equal once both values are normalized: the processes check on their own schedules,
@@ -50,7 +52,7 @@ const STAT_ALLOWED: &[(&str, Allowed)] = &[
     // Each process keeps its own clock and check timing.
     ("lastchg", Allowed::Within(2)),
     ("downtime", Allowed::Within(2)),
-    ("check_duration", Allowed::Within(50)),
+    ("check_duration", Allowed::Measured),
     ("check_status", Allowed::CheckRace(running_prefix)),
     (
         "iid",
@@ -176,6 +178,9 @@ fn acceptable(a: &str, b: &str, allowed: Option<Allowed>) -> bool {
     match allowed {
         None => a == b,
         Some(Allowed::Deliberate(_)) => true,
+        Some(Allowed::Measured) => {
+            (a.is_empty() && b.is_empty()) || (a.parse::<u64>().is_ok() && b.parse::<u64>().is_ok())
+        }
         Some(Allowed::CheckRace(norm)) => {
             // An empty normal form of a non-empty value matches anything ("unknown").
             let (x, y) = (norm(a), norm(b));
@@ -376,6 +381,7 @@ fn allowed_summary() -> String {
     for (c, a) in STAT_ALLOWED.iter().chain(STATE_ALLOWED) {
         out.push(match a {
             Allowed::Within(n) => format!("  {c}: within {n}"),
+            Allowed::Measured => format!("  {c}: measured by each, both numbers"),
             Allowed::Deliberate(why) => format!("  {c}: {why}"),
             Allowed::CheckRace(_) => format!("  {c}: equal unless a check is running in one"),
         });
