@@ -198,7 +198,10 @@ fn json_line(line: &str, words: &[&str]) -> Result<String, CtlError> {
 
 /// `status [LISTEN]`: readable tables (or JSON) from `show stat`.
 fn status(opts: &Options, args: &[&str]) -> Result<(String, i32), CtlError> {
-    if args.len() > 1 || opts.table || opts.columns.is_some() {
+    if opts.table || opts.columns.is_some() {
+        return Err(CtlError::TableNeedsShowStat(opts.command.join(" ")));
+    }
+    if args.len() > 1 {
         return Err(CtlError::StatusArgs(args.join(" ")));
     }
     let reply = opts.target.send("show stat")?;
@@ -291,6 +294,14 @@ mod tests {
         assert_eq!(execute(&o).unwrap_err().exit_code(), EXIT_USAGE);
         let o = opts("status a b");
         assert_eq!(execute(&o).unwrap_err().exit_code(), EXIT_USAGE);
+        let mut o = opts("status");
+        o.table = true;
+        let e = execute(&o).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("--table works with 'show stat' only"),
+            "{e}"
+        );
     }
 
     #[test]
