@@ -1,6 +1,6 @@
 //! The `sockhop` binary: parses arguments and hands over to the library.
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 use sockhop::cli::{Cli, Command};
 use sockhop::{EXIT_CONFIG, config, ctl, daemon};
 use std::process::ExitCode;
@@ -44,12 +44,36 @@ fn main() -> anyhow::Result<ExitCode> {
         }
         Command::Ctl {
             socket,
+            address,
             table,
             columns,
-            command,
+            json,
+            watch,
+            count,
+            mut command,
         } => {
-            let code = ctl::run(socket, command, table, columns);
+            let watch = match sockhop::cli::watch_interval(watch, &mut command) {
+                Ok(w) => w,
+                Err(e) => {
+                    eprintln!("sockhop ctl: --watch: {e}");
+                    return Ok(ExitCode::from(ctl::EXIT_USAGE as u8));
+                }
+            };
+            let code = ctl::run(&ctl::Options {
+                target: address.unwrap_or(ctl::Target::Unix(socket)),
+                command,
+                table,
+                columns,
+                json,
+                watch,
+                count,
+            });
             Ok(ExitCode::from(code as u8))
+        }
+        Command::Completions { shell } => {
+            let mut cmd = Cli::command();
+            clap_complete::generate(shell, &mut cmd, "sockhop", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
         }
     }
 }

@@ -271,17 +271,14 @@ async fn idle_sides_time_out() {
             .unwrap();
         assert_eq!(t.end, End::ServerTimeout);
 
-        // Traffic keeps a session alive past its timeout.
-        let mut p = pair(
-            &path,
-            (Duration::from_millis(400), Duration::from_millis(400)),
-        )
-        .await;
-        for _ in 0..6 {
+        // Traffic keeps a session alive past its timeout (margins wide enough for a loaded
+        // machine: a ping every 200 ms against a 2 s timeout, for 3 s).
+        let mut p = pair(&path, (Duration::from_secs(2), Duration::from_secs(2))).await;
+        for _ in 0..15 {
             p.client.write_all(b"ping").await.unwrap();
             let mut b = [0u8; 4];
             p.server.read_exact(&mut b).await.unwrap();
-            tokio::time::sleep(Duration::from_millis(150)).await;
+            tokio::time::sleep(Duration::from_millis(200)).await;
         }
         assert!(!p.session.is_finished(), "active session must not time out");
         p.cancel.cancel();

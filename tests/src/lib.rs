@@ -1,9 +1,12 @@
 //! Integration-test harness: real MariaDB servers, the real `sockhop` binary, real clients.
 //!
 //! Where things live:
+//! - [`background`]: a helper program (the exporter) stopped by PID when the test ends.
+//! - [`http`]: a minimal HTTP GET and Prometheus sample lookup.
 //! - [`prereq`]: root, mariadbd, mariadb, socat present? Skip (or fail under `CI=true`).
 //! - [`bare`]: bare TCP connect/close to MySQL from a chosen source (the negative control).
 //! - [`net`]: the loopback addresses each test owns, so tests run in parallel.
+//! - [`tmux`]: a private tmux server driving a terminal UI (hatop): keys in, screen out.
 //! - [`wait`]: bounded polling with clear timeout messages (no fixed sleeps).
 //! - [`stats`]: stats-socket commands (raw `UnixStream`, `socat`, the seed's shell pipeline)
 //!   and `show stat` parsing.
@@ -16,11 +19,14 @@
 //!
 //! The MariaDB pair itself is [`xtask::mariadb::MariaDbPair`], the same code the demo uses.
 
+pub mod background;
 pub mod bare;
+pub mod http;
 pub mod net;
 pub mod prereq;
 pub mod sockhop;
 pub mod stats;
+pub mod tmux;
 pub mod wait;
 pub mod world;
 

@@ -5,7 +5,9 @@
 //! - the Primary on 127.0.n.10:3306 and the Secondary on 127.0.n.20:3306.
 //!
 //! Blocks in use (one per test; keep them unique): 101 replication, 102 round-robin,
-//! 103 backup, 104 failover, 105 admin, 106 manual failback, 107 max_connect_errors.
+//! 103 backup, 104 failover, 105 admin, 106 manual failback, 107 max_connect_errors,
+//! 110 compat: HAProxy oracle, 111 compat: prometheus-haproxy-exporter, 112 compat: hatop,
+//! 113 compat: sockhop ctl and socat over TCP, 114 the MySQL check function (mysql_check_real).
 
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 

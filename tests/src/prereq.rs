@@ -7,6 +7,17 @@
 use std::io::Write;
 use xtask::mariadb::program;
 
+/// What is missing, if anything: the common prerequisites and the programs of `extra`.
+pub fn missing_with(extra: &[&str]) -> Vec<String> {
+    let mut missing = missing();
+    for name in extra {
+        if !program(name).is_absolute() {
+            missing.push(format!("{name} (`cargo xtask test` installs it)"));
+        }
+    }
+    missing
+}
+
 /// What is missing, if anything.
 pub fn missing() -> Vec<String> {
     let mut missing = Vec::new();
@@ -29,7 +40,12 @@ pub fn under_ci() -> bool {
 /// `true` when the test can run. Otherwise prints why it is skipped and returns `false`,
 /// or panics under CI.
 pub fn available(test: &str) -> bool {
-    let missing = missing();
+    available_with(test, &[])
+}
+
+/// [`available`], also requiring the programs of `extra` (e.g. `haproxy`, `tmux`).
+pub fn available_with(test: &str, extra: &[&str]) -> bool {
+    let missing = missing_with(extra);
     if missing.is_empty() {
         return true;
     }
@@ -49,6 +65,11 @@ pub fn available(test: &str) -> bool {
 macro_rules! require_prerequisites {
     ($test:expr) => {
         if !$crate::prereq::available($test) {
+            return;
+        }
+    };
+    ($test:expr, $extra:expr) => {
+        if !$crate::prereq::available_with($test, &$extra) {
             return;
         }
     };

@@ -43,6 +43,10 @@ pub struct Setup {
     pub manual_failback: bool,
     /// Connect to the servers (checks and data) from the test's 127.0.n.2.
     pub use_source: bool,
+    /// Listen here instead of the test's 127.0.n.1:3306 (to run two proxies side by side).
+    pub bind: Option<SocketAddr>,
+    /// Also serve the stats socket on this TCP address (`ipv4@...`), level admin.
+    pub tcp_stats: Option<SocketAddr>,
 }
 
 impl Default for Setup {
@@ -57,11 +61,37 @@ impl Default for Setup {
             fall: 3,
             manual_failback: false,
             use_source: false,
+            bind: None,
+            tcp_stats: None,
+        }
+    }
+}
+
+/// Which program runs as the proxy under test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Proxy {
+    Sockhop,
+    /// The real HAProxy, the reference.
+    Haproxy,
+}
+
+impl Proxy {
+    /// `SOCKHOP_TESTS_PROXY=haproxy` selects HAProxy; sockhop otherwise.
+    pub fn from_env() -> Proxy {
+        if std::env::var("SOCKHOP_TESTS_PROXY").is_ok_and(|v| v == "haproxy") {
+            Proxy::Haproxy
+        } else {
+            Proxy::Sockhop
         }
     }
 }
 
 impl Setup {
+    /// Where the proxy listens.
+    pub fn bind_addr(&self, net: TestNet) -> SocketAddr {
+        self.bind.unwrap_or(net.bind())
+    }
+
     /// The TOML text of the configuration (the seed's, adapted to the test's addresses).
     pub fn toml(&self, net: TestNet, stats_socket: &Path) -> String {
         let inter = format!("{}ms", self.inter.as_millis());
@@ -86,15 +116,18 @@ impl Setup {
             }
             s
         };
+        let tcp_stats = self.tcp_stats.map_or_else(String::new, |a| {
+            format!("[[stats_socket]]\naddress = \"ipv4@{a}\"\nlevel = \"admin\"\n\n")
+        });
         format!(
             "[global]\nmaxconn = 400\n\n\
-             [[stats_socket]]\npath = \"{sock}\"\nmode = \"0600\"\nlevel = \"admin\"\n\n\
+             [[stats_socket]]\npath = \"{sock}\"\nmode = \"0600\"\nlevel = \"admin\"\n\n{tcp_stats}\
              [defaults]\ntimeout_connect = \"2s\"\ntimeout_client = \"30s\"\n\
              timeout_server = \"30s\"\ntimeout_check = \"2s\"\n\n\
              [[listen]]\nname = \"MySQL\"\nbind = [\"{bind}\"]\nmode = \"tcp\"\n\
              balance = \"{balance}\"\nmysql_check = {{ user = \"{CHECK_USER}\" }}\n{failback}{primary}{secondary}",
             sock = stats_socket.display(),
-            bind = net.bind(),
+            bind = self.bind_addr(net),
             balance = self.balance,
             primary = server("Primary", net.primary(), false),
             secondary = server("Secondary", net.secondary(), self.secondary_backup),
@@ -122,12 +155,15 @@ impl Setup {
                 },
             )
         };
+        let tcp_stats = self.tcp_stats.map_or_else(String::new, |a| {
+            format!("    stats socket ipv4@{a} level admin\n")
+        });
         format!(
-            "global\n    stats socket {sock} mode 600 level admin\n\
+            "global\n    maxconn 400\n    stats socket {sock} mode 600 level admin\n{tcp_stats}\
              defaults\n    mode tcp\n    timeout connect 2s\n    timeout client 30s\n    timeout server 30s\n    timeout check 2s\n\
              listen MySQL\n    bind {bind}\n    balance {balance}\n    option mysql-check user {CHECK_USER} post-41\n{primary}{secondary}",
             sock = stats_socket.display(),
-            bind = net.bind(),
+            bind = self.bind_addr(net),
             balance = self.balance,
             primary = server("Primary", net.primary(), false),
             secondary = server("Secondary", net.secondary(), self.secondary_backup),
@@ -159,9 +195,14 @@ impl Sockhop {
     /// Writes the configuration into `dir`, starts sockhop and waits until its stats socket
     /// answers (listeners are bound before it).
     pub fn start(dir: &Path, net: TestNet, setup: &Setup) -> Sockhop {
+        Self::start_as(dir, net, setup, Proxy::from_env())
+    }
+
+    /// As [`Sockhop::start`], with the proxy program chosen by the caller.
+    pub fn start_as(dir: &Path, net: TestNet, setup: &Setup, proxy: Proxy) -> Sockhop {
         fs::create_dir_all(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
         let stats_socket = xtask::mariadb::client::socket_path(dir, "stats.sock");
-        let haproxy = std::env::var("SOCKHOP_TESTS_PROXY").is_ok_and(|v| v == "haproxy");
+        let haproxy = proxy == Proxy::Haproxy;
         let (config, text) = if haproxy {
             (
                 dir.join("haproxy.cfg"),
@@ -197,7 +238,7 @@ impl Sockhop {
             child,
             dir: dir.to_path_buf(),
             stats_socket,
-            bind: net.bind(),
+            bind: setup.bind_addr(net),
         };
         wait::until(
             START_TIMEOUT,
@@ -205,7 +246,7 @@ impl Sockhop {
             || {
                 if let Ok(Some(status)) = sockhop.child.try_wait() {
                     panic!(
-                        "sockhop exited during start-up ({status}):\n{}",
+                        "{proxy:?} exited during start-up ({status}):\n{}",
                         sockhop.log()
                     );
                 }
@@ -222,6 +263,11 @@ impl Sockhop {
 
     pub fn stats_socket(&self) -> &Path {
         &self.stats_socket
+    }
+
+    /// The process id (for tools that must be pointed at it).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Sends a stats command over a raw unix stream.
@@ -276,6 +322,7 @@ mod tests {
             assert!(toml.contains(needle), "{needle} missing from:\n{toml}");
         }
         assert!(!toml.contains("source"));
+        assert!(!toml.contains("address = \"ipv4@"));
         assert!(!toml.contains("failback"));
         assert_eq!(toml.matches("backup = true").count(), 1);
     }
@@ -292,5 +339,24 @@ mod tests {
         assert_eq!(toml.matches("source = \"127.0.9.2\"").count(), 2);
         assert!(toml.contains("failback = \"manual\""));
         assert!(!toml.contains("backup = true"));
+    }
+
+    #[test]
+    fn own_bind_and_tcp_stats_socket_in_both_formats() {
+        let setup = Setup {
+            bind: Some("127.0.9.3:3306".parse().unwrap()),
+            tcp_stats: Some("127.0.9.1:9999".parse().unwrap()),
+            ..Setup::default()
+        };
+        let net = TestNet::new(9);
+        let toml = setup.toml(net, Path::new("/s"));
+        assert!(toml.contains("bind = [\"127.0.9.3:3306\"]"), "{toml}");
+        assert!(toml.contains("address = \"ipv4@127.0.9.1:9999\""), "{toml}");
+        let cfg = setup.haproxy_cfg(net, Path::new("/s"));
+        assert!(cfg.contains("bind 127.0.9.3:3306"), "{cfg}");
+        assert!(
+            cfg.contains("stats socket ipv4@127.0.9.1:9999 level admin"),
+            "{cfg}"
+        );
     }
 }

@@ -17,6 +17,19 @@ pub const PACKAGES: &[(&str, &str)] = &[
     ("socat", "talking to stats sockets from the shell"),
     ("iproute2", "ip and ss"),
     ("chromium", "headless browser for the web status page test"),
+    (
+        "haproxy",
+        "the reference the compatibility tests compare sockhop with",
+    ),
+    (
+        "prometheus-haproxy-exporter",
+        "a real stats-socket client: Prometheus metrics from show stat",
+    ),
+    (
+        "hatop",
+        "a real stats-socket client: the interactive HAProxy monitor",
+    ),
+    ("tmux", "drives hatop in the compatibility tests"),
 ];
 
 const POLICY_RC_D: &str = "/usr/sbin/policy-rc.d";

@@ -14,6 +14,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("global.stats_timeout", "\"10s\""),
     ("stats_socket", "[{ path = \"/run/sockhop/stats.sock\" }]"),
     ("stats_socket.path", "\"/run/sockhop/stats.sock\""),
+    ("stats_socket.address", "\"ipv4@127.0.0.1:9999\""),
     ("stats_socket.mode", "\"0660\""),
     ("stats_socket.level", "\"admin\""),
     ("stats_socket.uid", "0"),

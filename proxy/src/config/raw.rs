@@ -63,6 +63,7 @@ pub struct RawGlobal {
 #[serde(deny_unknown_fields)]
 pub struct RawStatsSocket {
     pub path: Opt<String>,
+    pub address: Opt<String>,
     pub mode: Opt<String>,
     pub level: Opt<String>,
     pub uid: Opt<i64>,

@@ -102,7 +102,10 @@ fn seed_is_accepted_as_issue_2_wrote_it() {
     assert_eq!(c.global.datapath, DataPathChoice::Auto);
     assert_eq!(c.stats_sockets.len(), 1);
     let s = &c.stats_sockets[0];
-    assert_eq!(s.path, PathBuf::from("/run/sockhop/stats.sock"));
+    assert_eq!(
+        s.endpoint,
+        StatsEndpoint::Unix(PathBuf::from("/run/sockhop/stats.sock"))
+    );
     assert_eq!(s.mode, 0o660);
     assert_eq!(s.level, Level::Admin);
     assert_eq!((s.uid, s.gid), (None, None));
@@ -313,9 +316,23 @@ fn allowed_edge_cases() {
     assert_eq!(c.global.node, "proxy-a");
     assert_eq!(c.global.description, "edge cases");
     assert_eq!(c.global.stats_timeout, secs(60));
-    let [admin, user] = &c.stats_sockets[..] else {
-        panic!("two sockets")
+    let [admin, user, tcp4, tcp6, bare] = &c.stats_sockets[..] else {
+        panic!("five sockets")
     };
+    assert_eq!(
+        (&tcp4.endpoint, tcp4.level),
+        (&StatsEndpoint::Tcp(addr("127.0.0.1:9999")), Level::Admin)
+    );
+    assert_eq!(tcp4.endpoint.to_string(), "ipv4@127.0.0.1:9999");
+    assert_eq!(
+        (&tcp6.endpoint, tcp6.level),
+        (&StatsEndpoint::Tcp(addr("[::1]:9999")), Level::User)
+    );
+    assert_eq!(tcp6.endpoint.to_string(), "ipv6@[::1]:9999");
+    assert_eq!(
+        (&bare.endpoint, bare.level),
+        (&StatsEndpoint::Tcp(addr("127.0.0.1:9998")), Level::Operator)
+    );
     assert_eq!(
         (admin.mode, admin.uid, admin.gid, admin.level),
         (0o600, Some(0), Some(0), Level::Operator)

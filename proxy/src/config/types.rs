@@ -90,12 +90,31 @@ impl Level {
 /// `[[stats_socket]]`: one HAProxy-compatible CLI endpoint.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StatsSocket {
-    pub path: PathBuf,
-    /// Permission bits applied to the socket file (e.g. 0o660).
+    pub endpoint: StatsEndpoint,
+    /// Permission bits applied to the socket file (e.g. 0o660); unix sockets only.
     pub mode: u32,
     pub uid: Option<u32>,
     pub gid: Option<u32>,
     pub level: Level,
+}
+
+/// Where a stats socket listens: a unix socket file (`path`) or a TCP address (`address`,
+/// written `ipv4@127.0.0.1:9999` or `ipv6@[::1]:9999` as in HAProxy).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum StatsEndpoint {
+    Unix(PathBuf),
+    Tcp(SocketAddr),
+}
+
+impl std::fmt::Display for StatsEndpoint {
+    /// The path, or the address in HAProxy's `ipv4@`/`ipv6@` notation.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StatsEndpoint::Unix(p) => write!(f, "{}", p.display()),
+            StatsEndpoint::Tcp(a) if a.is_ipv4() => write!(f, "ipv4@{a}"),
+            StatsEndpoint::Tcp(a) => write!(f, "ipv6@{a}"),
+        }
+    }
 }
 
 /// Connection timeouts of a listen (`[defaults]` merged with the listen's own).

@@ -314,10 +314,11 @@ impl ListenState {
                 "Server {}/{} is {} (leaving forced maintenance).",
                 self.name(),
                 srv.name(),
-                if after.up { "UP" } else { "DOWN" }
+                // HAProxy 2.6's words, as its log shows them.
+                if after.up { "UP/READY" } else { "DOWN" }
             ),
             AdminChange::Ready if before.drain() => tracing::warn!(
-                "Server {}/{} is UP/READY (leaving forced drain).",
+                "Server {}/{} is UP (leaving forced drain).",
                 self.name(),
                 srv.name()
             ),

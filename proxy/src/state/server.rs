@@ -295,7 +295,9 @@ impl ServerState {
             };
         }
         let success = result.status.is_success();
-        if !success {
+        // HAProxy counts a failed check only while health > 0 (the server is UP or rising),
+        // not the repeated failures of a server already fully DOWN.
+        if !success && i.fsm.is_some_and(|f| f.health() > 0) {
             i.chkfail += 1;
         }
         if result.status != CheckStatus::Ini {
@@ -385,6 +387,10 @@ impl ServerState {
             }
         }
         let is_maint = i.admin & admin::MAINT != 0;
+        if !was_down && is_maint {
+            // HAProxy counts going DOWN for maintenance as an UP->DOWN transition.
+            i.chkdown += 1;
+        }
         if was_maint && !is_maint {
             // The last check result stays visible until the next check, as in HAProxy.
             if let Some(f) = i.fsm.as_mut() {

@@ -138,6 +138,34 @@ async fn maint_is_admin_not_health() {
     assert_eq!(picks(&l, 1), ["P"]);
 }
 
+/// As HAProxy 2.6: MAINT from a running server is a DOWN transition (chkdown), and failed
+/// checks are counted only while health > 0 (not those of a server already fully DOWN).
+#[tokio::test]
+async fn check_counters_as_haproxy_counts_them() {
+    let l = ListenState::new(1, listen(vec![server("P", 1, false), server("S", 2, true)]));
+    let p = l.server("P").unwrap();
+    l.set_admin(p, AdminChange::Maint);
+    assert_eq!(p.snapshot().chkdown, 1);
+    l.set_admin(p, AdminChange::Maint);
+    assert_eq!(p.snapshot().chkdown, 1, "already in MAINT");
+    l.set_admin(p, AdminChange::Ready);
+    fail(&l, "P", 1);
+    let snap = p.snapshot();
+    assert_eq!((snap.chkfail, snap.chkdown), (1, 2));
+    fail(&l, "P", 5);
+    assert_eq!(
+        p.snapshot().chkfail,
+        1,
+        "failures while fully DOWN are not counted"
+    );
+    l.set_admin(p, AdminChange::Maint);
+    assert_eq!(
+        p.snapshot().chkdown,
+        2,
+        "a DOWN server entering MAINT is no transition"
+    );
+}
+
 #[tokio::test]
 async fn drain_and_weight_zero_take_no_new_sessions() {
     let l = ListenState::new(

@@ -1,9 +1,11 @@
-//! The HAProxy-compatible stats socket (a unix socket speaking HAProxy's CLI protocol).
+//! The HAProxy-compatible stats socket (a unix or TCP socket speaking HAProxy's CLI protocol).
 //!
 //! Where things live:
 //! - `mod.rs` (here): [`serve`]: binds one `[[stats_socket]]` and accepts connections, at
 //!   most [`MAX_CONNECTIONS`] at a time, until shutdown; then removes the socket file.
-//! - `socket.rs`: the socket file (directory, stale-socket replacement, mode and owner).
+//!   Unix and TCP sockets share the accept loop and the session code.
+//! - `socket.rs`: binding: the unix socket file (directory, stale-socket replacement, mode
+//!   and owner) or a TCP address.
 //! - `session.rs`: one connection: HAProxy's framing (`;`, `\r`, empty-line endings,
 //!   `prompt`/`quit`, idle timeout, line length bound).
 //! - `command.rs`: splitting a command into words and parsing them into a `Command`.
@@ -80,27 +82,42 @@ pub enum StatsError {
 }
 
 /// Binds the socket and serves it until `shutdown`; the returned task ends once the socket
-/// file is removed.
+/// file (if any) is removed.
 pub async fn serve(
     rt: Arc<Runtime>,
     sock: StatsSocket,
     shutdown: CancellationToken,
 ) -> Result<tokio::task::JoinHandle<()>, StatsError> {
-    let bound = socket::bind(&sock)?;
+    let bound = socket::bind_any(&sock)?;
     tracing::info!(
         "Stats socket {} ready (level {}).",
-        sock.path.display(),
+        sock.endpoint,
         sock.level.as_str()
     );
-    Ok(tokio::spawn(accept_loop(bound, rt, sock, shutdown)))
+    Ok(tokio::spawn(async move {
+        match bound {
+            socket::Bound::Unix(b) => {
+                accept_loop(|| b.listener.accept(), &rt, &sock, &shutdown).await;
+                b.file.remove();
+            }
+            socket::Bound::Tcp(l) => {
+                accept_loop(|| l.accept(), &rt, &sock, &shutdown).await;
+            }
+        }
+    }))
 }
 
-async fn accept_loop(
-    bound: socket::BoundSocket,
-    rt: Arc<Runtime>,
-    sock: StatsSocket,
-    shutdown: CancellationToken,
-) {
+/// Accepts connections until `shutdown`, each served by [`session::run`].
+async fn accept_loop<F, Fut, S, A>(
+    mut accept: F,
+    rt: &Arc<Runtime>,
+    sock: &StatsSocket,
+    shutdown: &CancellationToken,
+) where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = std::io::Result<(S, A)>>,
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     let idle = rt.config.global.stats_timeout;
     loop {
@@ -113,11 +130,11 @@ async fn accept_loop(
         };
         let accepted = tokio::select! {
             _ = shutdown.cancelled() => break,
-            a = bound.listener.accept() => a,
+            a = accept() => a,
         };
         match accepted {
             Ok((stream, _)) => {
-                let rt = Arc::clone(&rt);
+                let rt = Arc::clone(rt);
                 let shutdown = shutdown.clone();
                 let level = sock.level;
                 tokio::spawn(async move {
@@ -127,10 +144,9 @@ async fn accept_loop(
             }
             Err(e) => {
                 // Out of descriptors and the like: do not spin.
-                tracing::warn!("Stats socket {}: accept failed: {e}", sock.path.display());
+                tracing::warn!("Stats socket {}: accept failed: {e}", sock.endpoint);
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
         }
     }
-    bound.file.remove();
 }

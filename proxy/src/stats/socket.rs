@@ -1,25 +1,58 @@
-//! The stats socket file: creating its directory, replacing a stale socket safely, binding
-//! with the configured mode and owner already applied, and removing it (only if it is still
-//! ours) on shutdown.
+//! Binding a stats socket. A unix socket file: creating its directory, replacing a stale
+//! socket safely, binding with the configured mode and owner already applied, and removing
+//! it (only if it is still ours) on shutdown. A TCP socket: bound on its address.
 //!
-//! The socket is bound under a temporary name next to the final path, given its mode and
-//! owner, then renamed into place, so nobody can connect before the permissions apply.
+//! The unix socket is bound under a temporary name next to the final path, given its mode
+//! and owner, then renamed into place, so nobody can connect before the permissions apply.
 
 use super::StatsError;
-use crate::config::StatsSocket;
+use crate::config::{StatsEndpoint, StatsSocket};
 use std::io::ErrorKind;
+use std::net::SocketAddr;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use tokio::net::UnixListener;
+use tokio::net::{TcpListener, UnixListener};
 
 /// Longest path a `sockaddr_un` holds (108 bytes including the NUL).
 const SUN_PATH_MAX: usize = 107;
 
-/// A bound stats socket and the identity of its file.
+/// A bound unix stats socket and the identity of its file.
 #[derive(Debug)]
 pub struct BoundSocket {
     pub listener: UnixListener,
     pub file: SocketFile,
+}
+
+/// A bound stats socket of either kind.
+#[derive(Debug)]
+pub enum Bound {
+    Unix(BoundSocket),
+    Tcp(TcpListener),
+}
+
+/// Binds the socket described by `sock`, unix or TCP.
+pub fn bind_any(sock: &StatsSocket) -> Result<Bound, StatsError> {
+    match &sock.endpoint {
+        StatsEndpoint::Unix(path) => bind(path, sock).map(Bound::Unix),
+        StatsEndpoint::Tcp(addr) => bind_tcp(*addr).map(Bound::Tcp),
+    }
+}
+
+/// Binds a TCP stats socket (with `SO_REUSEADDR`, so a restart does not wait for
+/// TIME_WAIT connections of the previous process).
+pub fn bind_tcp(addr: SocketAddr) -> Result<TcpListener, StatsError> {
+    let err = |source| StatsError::Bind {
+        path: StatsEndpoint::Tcp(addr).to_string(),
+        source,
+    };
+    let domain = socket2::Domain::for_address(addr);
+    let s = socket2::Socket::new(domain, socket2::Type::STREAM, Some(socket2::Protocol::TCP))
+        .map_err(err)?;
+    s.set_reuse_address(true).map_err(err)?;
+    s.set_nonblocking(true).map_err(err)?;
+    s.bind(&addr.into()).map_err(err)?;
+    s.listen(64).map_err(err)?;
+    TcpListener::from_std(s.into()).map_err(err)
 }
 
 /// The socket file we created: removed on shutdown if it is still the same file.
@@ -90,9 +123,8 @@ pub fn clear_stale(path: &Path) -> Result<(), StatsError> {
     }
 }
 
-/// Binds the socket described by `sock`.
-pub fn bind(sock: &StatsSocket) -> Result<BoundSocket, StatsError> {
-    let path = sock.path.as_path();
+/// Binds the unix socket `path` with the mode and owner of `sock`.
+pub fn bind(path: &Path, sock: &StatsSocket) -> Result<BoundSocket, StatsError> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|source| StatsError::Dir {
             path: shown(dir),
@@ -114,7 +146,7 @@ pub fn bind(sock: &StatsSocket) -> Result<BoundSocket, StatsError> {
         source,
     })?;
     let finish = || -> Result<(), StatsError> {
-        apply_owner_and_mode(bind_path, sock)?;
+        apply_owner_and_mode(bind_path, path, sock)?;
         if staged {
             std::fs::rename(bind_path, path).map_err(|source| StatsError::Bind {
                 path: shown(path),
@@ -141,9 +173,9 @@ pub fn bind(sock: &StatsSocket) -> Result<BoundSocket, StatsError> {
     })
 }
 
-fn apply_owner_and_mode(p: &Path, sock: &StatsSocket) -> Result<(), StatsError> {
+fn apply_owner_and_mode(p: &Path, shown_as: &Path, sock: &StatsSocket) -> Result<(), StatsError> {
     let err = |source| StatsError::Permissions {
-        path: shown(&sock.path),
+        path: shown(shown_as),
         source,
     };
     if sock.uid.is_some() || sock.gid.is_some() {
@@ -165,7 +197,7 @@ mod tests {
 
     fn sock(path: PathBuf) -> StatsSocket {
         StatsSocket {
-            path,
+            endpoint: StatsEndpoint::Unix(path),
             mode: 0o640,
             uid: None,
             gid: None,
@@ -177,7 +209,7 @@ mod tests {
     async fn creates_the_directory_and_applies_the_mode() {
         let dir = temp_dir("mode");
         let path = dir.join("sub/stats.sock");
-        let b = bind(&sock(path.clone())).unwrap();
+        let b = bind(&path, &sock(path.clone())).unwrap();
         let m = std::fs::symlink_metadata(&path).unwrap();
         assert!(m.file_type().is_socket());
         assert_eq!(m.permissions().mode() & 0o777, 0o640);
@@ -196,7 +228,7 @@ mod tests {
         s.uid = Some(uid);
         s.gid = Some(gid);
         s.mode = 0o600;
-        let b = bind(&s).unwrap();
+        let b = bind(&path, &s).unwrap();
         let m = std::fs::symlink_metadata(&path).unwrap();
         assert_eq!((m.uid(), m.gid()), (uid, gid));
         assert_eq!(m.permissions().mode() & 0o777, 0o600);
@@ -211,7 +243,7 @@ mod tests {
         let path = dir.join("stats.sock");
         drop(std::os::unix::net::UnixListener::bind(&path).unwrap());
         assert!(path.exists());
-        let b = bind(&sock(path.clone())).unwrap();
+        let b = bind(&path, &sock(path.clone())).unwrap();
         b.file.remove();
         std::fs::remove_dir_all(&dir).unwrap();
     }
@@ -222,7 +254,7 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("stats.sock");
         let _live = std::os::unix::net::UnixListener::bind(&path).unwrap();
-        let e = bind(&sock(path.clone())).unwrap_err();
+        let e = bind(&path, &sock(path.clone())).unwrap_err();
         assert!(matches!(e, StatsError::InUse { .. }), "{e}");
         assert!(e.to_string().contains("in use"), "{e}");
         assert!(path.exists());
@@ -235,17 +267,26 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("stats.sock");
         std::fs::write(&path, b"precious").unwrap();
-        let e = bind(&sock(path.clone())).unwrap_err();
+        let e = bind(&path, &sock(path.clone())).unwrap_err();
         assert!(matches!(e, StatsError::NotASocket { .. }), "{e}");
         assert_eq!(std::fs::read(&path).unwrap(), b"precious");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[tokio::test]
+    async fn binds_a_tcp_address_and_refuses_a_taken_one() {
+        let l = bind_tcp("127.0.0.1:0".parse().unwrap()).unwrap();
+        let addr = l.local_addr().unwrap();
+        let e = bind_tcp(addr).unwrap_err();
+        assert!(matches!(e, StatsError::Bind { .. }), "{e}");
+        assert!(e.to_string().contains(&format!("ipv4@{addr}")), "{e}");
+    }
+
+    #[tokio::test]
     async fn removal_leaves_a_replaced_file_alone() {
         let dir = temp_dir("replaced");
         let path = dir.join("stats.sock");
-        let b = bind(&sock(path.clone())).unwrap();
+        let b = bind(&path, &sock(path.clone())).unwrap();
         std::fs::remove_file(&path).unwrap();
         std::fs::write(&path, b"someone else's").unwrap();
         b.file.remove();

@@ -5,7 +5,7 @@
 use super::serve;
 use crate::config::{
     Balance, CheckKind, CheckParams, Config, DataPathChoice, Failback, Global, Level, Listen,
-    MysqlCheck, OnMarkedDown, OnMarkedUp, Server, StatsSocket, Timeouts,
+    MysqlCheck, OnMarkedDown, OnMarkedUp, Server, StatsEndpoint, StatsSocket, Timeouts,
 };
 use crate::state::{CheckResult, CheckStatus, Runtime};
 use std::path::{Path, PathBuf};
@@ -44,7 +44,7 @@ fn server(name: &str, port: u16, backup: bool, checked: bool) -> Server {
 /// The seed's configuration: listen MySQL, Primary active, Secondary backup.
 fn seed_config(dir: &Path, checked: bool) -> Config {
     let sock = |name: &str, level| StatsSocket {
-        path: dir.join(name),
+        endpoint: StatsEndpoint::Unix(dir.join(name)),
         mode: 0o660,
         uid: None,
         gid: None,
@@ -148,7 +148,9 @@ impl Fixture {
             t.await.unwrap();
         }
         for s in &self.rt.config.stats_sockets {
-            assert!(!s.path.exists(), "{} left behind", s.path.display());
+            if let StatsEndpoint::Unix(p) = &s.endpoint {
+                assert!(!p.exists(), "{} left behind", p.display());
+            }
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
@@ -161,7 +163,7 @@ async fn exchange(path: &Path, data: &[u8]) -> Vec<u8> {
     read_to_close(&mut s).await
 }
 
-async fn read_to_close(s: &mut UnixStream) -> Vec<u8> {
+async fn read_to_close(s: &mut (impl tokio::io::AsyncRead + Unpin)) -> Vec<u8> {
     let mut out = Vec::new();
     tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut out))
         .await
@@ -690,7 +692,9 @@ async fn other_readers() {
 async fn stale_socket_is_replaced_and_a_live_one_refused() {
     let f = Fixture::start_with("stale", true, |c| {
         // A socket file left behind by a dead process.
-        let path = &c.stats_sockets[0].path;
+        let StatsEndpoint::Unix(path) = &c.stats_sockets[0].endpoint else {
+            unreachable!("the seed's sockets are unix sockets")
+        };
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         drop(std::os::unix::net::UnixListener::bind(path).unwrap());
         assert!(path.exists());
@@ -781,8 +785,16 @@ async fn ctl_exit_codes_and_table() {
     let (codes, table, custom) = tokio::task::spawn_blocking(move || {
         let run = |sock: &Path, cmd: &str, table: bool, columns: Option<&str>| {
             let (mut out, mut err) = (Vec::new(), Vec::new());
-            let words: Vec<String> = cmd.split(' ').map(str::to_owned).collect();
-            let code = ctl::run_with(&mut out, &mut err, sock, &words, table, columns);
+            let opts = ctl::Options {
+                target: ctl::Target::Unix(sock.to_path_buf()),
+                command: cmd.split(' ').map(str::to_owned).collect(),
+                table,
+                columns: columns.map(str::to_owned),
+                json: false,
+                watch: None,
+                count: None,
+            };
+            let code = ctl::run_with(&mut out, &mut err, &opts);
             (
                 code,
                 String::from_utf8(out).unwrap(),
@@ -811,7 +823,7 @@ async fn ctl_exit_codes_and_table() {
         let (code, out, err) = run(&admin.with_extension("gone"), "show stat", false, None);
         assert!(out.is_empty() && err.contains("cannot connect to the stats socket"));
         codes.push(code);
-        let csv = ctl::send(&admin, "show stat").unwrap();
+        let csv = ctl::Target::Unix(admin.clone()).send("show stat").unwrap();
         let table = ctl::render_table(&csv, ctl::DEFAULT_COLUMNS).unwrap();
         let custom = ctl::render_table(&csv, "svname,status,addr").unwrap();
         (codes, table, custom)
@@ -834,5 +846,97 @@ async fn ctl_exit_codes_and_table() {
         custom,
         "svname     status  addr\nFRONTEND   OPEN\nPrimary    UP 1/3  127.0.0.1:9\nSecondary  UP      127.0.0.1:9\nBACKEND    UP\n"
     );
+    f.stop().await;
+}
+
+#[tokio::test]
+async fn a_tcp_socket_speaks_the_same_protocol_at_its_level() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let f = Fixture::start_with("tcp", true, |c| {
+        c.stats_sockets = vec![StatsSocket {
+            endpoint: StatsEndpoint::Tcp(addr),
+            mode: 0o600,
+            uid: None,
+            gid: None,
+            level: Level::Operator,
+        }];
+    })
+    .await;
+    let ask_tcp = |line: &'static str| async move {
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        s.write_all(line.as_bytes()).await.unwrap();
+        String::from_utf8(read_to_close(&mut s).await).unwrap()
+    };
+    assert_eq!(ask_tcp("show cli level\n").await, "operator\n\n");
+    let stat = ask_tcp("show stat\n").await;
+    assert!(stat.starts_with("# pxname,svname,"), "{stat}");
+    assert!(stat.contains("\nMySQL,Primary,"), "{stat}");
+    assert_eq!(
+        ask_tcp("disable server MySQL/Primary\n").await,
+        "Permission denied\n\n"
+    );
+    let prompt = ask_tcp("prompt\nshow cli level\nquit\n").await;
+    assert_eq!(prompt, "\n> operator\n\n> ");
+    f.stop().await;
+    // The address is free again once the socket stopped.
+    std::net::TcpListener::bind(addr).unwrap();
+}
+
+/// `sockhop ctl status` and `--json` against the real socket.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctl_status_and_json() {
+    use crate::ctl;
+    let f = Fixture::start("ctlstatus", true).await;
+    f.check_all(CheckStatus::L7Ok);
+    let admin = f.path("admin.sock");
+    let (status, json, info, stat_json) = tokio::task::spawn_blocking(move || {
+        let run = |cmd: &str, json: bool| {
+            let (mut out, mut err) = (Vec::new(), Vec::new());
+            let opts = ctl::Options {
+                target: ctl::Target::Unix(admin.clone()),
+                command: cmd.split(' ').map(str::to_owned).collect(),
+                table: false,
+                columns: None,
+                json,
+                watch: None,
+                count: None,
+            };
+            let code = ctl::run_with(&mut out, &mut err, &opts);
+            assert_eq!(code, 0, "{cmd}: {}", String::from_utf8_lossy(&err));
+            String::from_utf8(out).unwrap()
+        };
+        (
+            run("status", false),
+            run("status MySQL", true),
+            run("show info", true),
+            run("show stat", true),
+        )
+    })
+    .await
+    .unwrap();
+    let lines: Vec<&str> = status.lines().collect();
+    assert!(
+        lines[0].starts_with("MySQL  frontend OPEN  sessions 0 now, 0 total  backend UP"),
+        "{status}"
+    );
+    let cells = |l: &str| l.split_whitespace().map(str::to_owned).collect::<Vec<_>>();
+    assert_eq!(cells(lines[1])[..4], ["SERVER", "ROLE", "STATE", "CHECK"]);
+    assert_eq!(cells(lines[2])[..3], ["Primary", "active", "UP"]);
+    assert!(lines[2].contains(" L7OK/0 in "), "{status}");
+    assert_eq!(cells(lines[3])[..3], ["Secondary", "backup", "UP"]);
+    assert_eq!(lines.len(), 4, "{status}");
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["listens"][0]["servers"][0]["name"], "Primary");
+    assert_eq!(v["listens"][0]["servers"][0]["check_status"], "L7OK");
+    assert_eq!(v["listens"][0]["servers"][1]["role"], "backup");
+    let v: serde_json::Value = serde_json::from_str(&info).unwrap();
+    assert!(v.is_array(), "show info json is HAProxy's array of fields");
+    let v: serde_json::Value = serde_json::from_str(&stat_json).unwrap();
+    assert!(v.is_array(), "show stat json is HAProxy's array of rows");
     f.stop().await;
 }

@@ -1,13 +1,14 @@
-//! `[global]` and `[[stats_socket]]`.
+//! `[global]` and `[[stats_socket]]` (a unix `path` or a TCP `address`).
 
 use super::super::error::ConfigError;
 use super::super::raw::{RawGlobal, RawStatsSocket};
 use super::super::source::Source;
 use super::super::system;
-use super::super::types::{DataPathChoice, Global, Level, StatsSocket};
+use super::super::types::{DataPathChoice, Global, Level, StatsEndpoint, StatsSocket};
 use super::builtin;
 use super::fields;
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use toml::Spanned;
 
@@ -64,28 +65,54 @@ pub fn stats_sockets(
     src: &Source<'_>,
     sockets: &[Spanned<RawStatsSocket>],
 ) -> Result<Vec<StatsSocket>, ConfigError> {
-    let mut seen: HashMap<PathBuf, usize> = HashMap::new();
+    let mut seen: HashMap<StatsEndpoint, usize> = HashMap::new();
     let mut out = Vec::with_capacity(sockets.len());
     for (i, s) in sockets.iter().enumerate() {
         let prefix = format!("stats_socket[{i}]");
         let key = |name: &str| format!("{prefix}.{name}");
         let raw = s.get_ref();
-        let path_v = fields::required(src, raw.path.as_ref(), s.span(), &key("path"))?;
-        let path = socket_path(src, path_v, &key("path"))?;
-        let (line, _) = src.line_column(path_v.span().start);
-        if let Some(first) = seen.insert(path.clone(), line) {
-            return Err(src.error(
-                path_v.span(),
+        let (endpoint, at, at_key) = match (&raw.path, &raw.address) {
+            (Some(_), Some(a)) => {
+                return Err(src.error(
+                    a.span(),
+                    key("address"),
+                    "both `path` and `address` are set",
+                    "Keep `path` for a unix socket or `address` for a TCP one; add another [[stats_socket]] for the other",
+                ));
+            }
+            (None, None) => {
+                return Err(src.error(
+                    s.span(),
+                    key("path"),
+                    "missing `path` (or `address`)",
+                    "Add `path = \"/run/sockhop/stats.sock\"` for a unix socket, or `address = \"ipv4@127.0.0.1:9999\"` for a TCP one",
+                ));
+            }
+            (Some(p), None) => (
+                StatsEndpoint::Unix(socket_path(src, p, &key("path"))?),
+                p,
                 key("path"),
-                format!(
-                    "stats socket \"{}\" is already declared at line {first}",
-                    path.display()
-                ),
-                "Give each [[stats_socket]] its own path, or remove the duplicate",
+            ),
+            (None, Some(a)) => {
+                unix_only(src, raw, &prefix)?;
+                (
+                    StatsEndpoint::Tcp(tcp_address(src, a, &key("address"))?),
+                    a,
+                    key("address"),
+                )
+            }
+        };
+        let (line, _) = src.line_column(at.span().start);
+        if let Some(first) = seen.insert(endpoint.clone(), line) {
+            return Err(src.error(
+                at.span(),
+                at_key,
+                format!("stats socket \"{endpoint}\" is already declared at line {first}"),
+                "Give each [[stats_socket]] its own path or address, or remove the duplicate",
             ));
         }
         out.push(StatsSocket {
-            path,
+            endpoint,
             mode: match &raw.mode {
                 Some(v) => mode(src, v, &key("mode"))?,
                 None => builtin::STATS_MODE,
@@ -99,6 +126,86 @@ pub fn stats_sockets(
         });
     }
     Ok(out)
+}
+
+/// File permissions and owners mean nothing for a TCP socket: refuse them rather than
+/// silently ignore them (anyone who can reach the address can use the socket).
+fn unix_only(src: &Source<'_>, raw: &RawStatsSocket, prefix: &str) -> Result<(), ConfigError> {
+    let set = [
+        ("mode", raw.mode.as_ref().map(|v| v.span())),
+        ("user", raw.user.as_ref().map(|v| v.span())),
+        ("group", raw.group.as_ref().map(|v| v.span())),
+        ("uid", raw.uid.as_ref().map(|v| v.span())),
+        ("gid", raw.gid.as_ref().map(|v| v.span())),
+    ];
+    match set.into_iter().find_map(|(k, s)| s.map(|s| (k, s))) {
+        Some((name, span)) => Err(src.error(
+            span,
+            format!("{prefix}.{name}"),
+            format!("`{name}` applies to unix sockets (`path`), not to a TCP `address`"),
+            format!(
+                "Remove `{name}`; a TCP stats socket is open to everyone who can reach its address, so bind it to a loopback address such as \"ipv4@127.0.0.1:9999\""
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// `ipv4@IP:port` / `ipv6@[IP]:port` (HAProxy's notation); the prefix may be left out.
+fn tcp_address(
+    src: &Source<'_>,
+    v: &Spanned<String>,
+    key: &str,
+) -> Result<SocketAddr, ConfigError> {
+    let text = v.get_ref();
+    let fail = |problem: String, fix: &str| Err(src.error(v.span(), key, problem, fix));
+    let (family, rest) = match text.split_once('@') {
+        Some(("ipv4", rest)) => (Some(true), rest),
+        Some(("ipv6", rest)) => (Some(false), rest),
+        Some(("unix", _)) => {
+            return fail(
+                format!("\"{text}\" is a unix socket"),
+                "Write a unix socket as `path = \"/run/sockhop/stats.sock\"` instead of `address`",
+            );
+        }
+        Some((other, _)) => {
+            return fail(
+                format!("\"{other}@\" in \"{text}\" is not an address family sockhop knows"),
+                "Write \"ipv4@127.0.0.1:9999\" or \"ipv6@[::1]:9999\"",
+            );
+        }
+        None => (None, text.as_str()),
+    };
+    let addr: SocketAddr = match rest.parse() {
+        Ok(a) => a,
+        Err(_) => {
+            return fail(
+                format!("\"{text}\" is not an IP address with a port"),
+                "Write \"ipv4@127.0.0.1:9999\" or \"ipv6@[::1]:9999\" (an IP literal, brackets around IPv6, and a port; names are not resolved)",
+            );
+        }
+    };
+    if addr.port() == 0 {
+        return fail(
+            format!("port 0 in \"{text}\" is not a port"),
+            "Use a port number from 1 to 65535, e.g. 9999",
+        );
+    }
+    match family {
+        Some(v4) if v4 != addr.is_ipv4() => fail(
+            format!(
+                "\"{text}\" says {} but holds an {} address",
+                if v4 { "ipv4@" } else { "ipv6@" },
+                if v4 { "IPv6" } else { "IPv4" }
+            ),
+            if v4 {
+                "Write IPv6 addresses as \"ipv6@[::1]:9999\""
+            } else {
+                "Write IPv4 addresses as \"ipv4@127.0.0.1:9999\""
+            },
+        ),
+        _ => Ok(addr),
+    }
 }
 
 fn socket_path(src: &Source<'_>, v: &Spanned<String>, key: &str) -> Result<PathBuf, ConfigError> {

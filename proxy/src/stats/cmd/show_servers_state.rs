@@ -30,8 +30,13 @@ pub fn run(rt: &Runtime, backend: Option<&str>) -> Reply {
 }
 
 fn line(l: &ListenState, s: &ServerSnapshot) -> String {
-    // A server in maintenance is stopped for HAProxy, whatever its health.
-    let op_state = s.op_state() as u8;
+    // A server in maintenance is stopped for HAProxy, whatever its health, and its check
+    // health is reset to 0 (HAProxy 2.6 shows `0 ... 0` there; it restarts at rise).
+    let op_state = if s.maint() {
+        crate::state::OpState::Stopped as u8
+    } else {
+        s.op_state() as u8
+    };
     let mut check_state = 0;
     if s.has_check {
         check_state |= CHK_ST_CONFIGURED;
@@ -45,7 +50,11 @@ fn line(l: &ListenState, s: &ServerSnapshot) -> String {
             check_state |= CHK_ST_INPROGRESS;
         }
     }
-    let health = if s.has_check { s.health } else { s.rise };
+    let health = match (s.has_check, s.maint()) {
+        (true, true) => 0,
+        (true, false) => s.health,
+        (false, _) => s.rise,
+    };
     format!(
         "{} {} {} {} {} {} {} {} {} {} {} {} {} {} 0 0 0 - {} - 0 0 - - 0\n",
         l.id,
@@ -59,7 +68,12 @@ fn line(l: &ListenState, s: &ServerSnapshot) -> String {
         s.iweight,
         s.since_change.as_secs(),
         check_status_number(s.last_check.status),
-        check_result_number(s.last_check.status),
+        // HAProxy resets the result to "unknown" (0) when a check starts.
+        if s.check_running {
+            0
+        } else {
+            check_result_number(s.last_check.status)
+        },
         health,
         check_state,
         s.address.port(),
