@@ -4,7 +4,7 @@
 use crate::config::{Config, DataPathChoice};
 use crate::datapath::{DataPath, DataPathError};
 use crate::state::Runtime;
-use crate::{health, proxy, stats, web};
+use crate::{health, privileges, proxy, stats, web};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::signal::unix::{SignalKind, signal};
@@ -32,6 +32,8 @@ pub enum DaemonError {
     Stats(#[from] stats::StatsError),
     #[error(transparent)]
     Web(#[from] web::WebError),
+    #[error(transparent)]
+    Privileges(#[from] privileges::PrivilegeError),
     #[error("cannot install signal handlers: {0}")]
     Signals(std::io::Error),
 }
@@ -66,9 +68,16 @@ pub fn run(config: Config, datapath_override: Option<&str>) -> Result<(), Daemon
         Some(s) => Some(parse_datapath(s).ok_or_else(|| DaemonError::DatapathArg(s.into()))?),
         None => None,
     };
+    privileges::set_target(privileges::Target {
+        uid: config.global.uid,
+        gid: config.global.gid,
+    });
+    // Runtime threads never need a privilege: they drop everything as they start. The main
+    // thread keeps its privileges until start-up is done (see `serve`).
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("sockhop")
+        .on_thread_start(privileges::drop_current_thread_or_log)
         .build()
         .map_err(DaemonError::Runtime)?;
     runtime.block_on(serve(config, forced))
@@ -122,6 +131,19 @@ async fn serve(config: Config, forced: Option<DataPathChoice>) -> Result<(), Dae
         bound.serve(Arc::clone(&rt), path, shutdown.clone());
     }
     health::spawn_checkers(&rt, shutdown.clone());
+    // Everything is bound, owned and loaded: nothing from here on needs a privilege.
+    privileges::drop_current_thread()?;
+    tracing::info!(
+        "Privileges dropped: no capabilities{}.",
+        match (rt.config.global.uid, rt.config.global.gid) {
+            (None, None) => String::new(),
+            (u, g) => format!(
+                ", running as uid {} gid {}",
+                u.map_or("(unchanged)".into(), |u| u.to_string()),
+                g.map_or("(unchanged)".into(), |g| g.to_string())
+            ),
+        }
+    );
 
     tokio::select! {
         _ = sigterm.recv() => tracing::warn!("SIGTERM received, stopping."),

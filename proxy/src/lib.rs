@@ -7,6 +7,7 @@
 //! - [`health`]: health checks (TCP, MySQL) and the rise/fall state machine.
 //! - [`balance`]: server selection algorithms.
 //! - [`datapath`]: how bytes move between a client and its server once paired.
+//! - [`privileges`]: dropping capabilities (and switching user) once start-up is done.
 //! - [`proxy`]: listeners, accepting, connecting to servers with retries, sessions.
 //! - [`stats`]: the HAProxy-compatible stats socket (CLI protocol, `show stat` CSV, ...).
 //! - [`web`]: the HTTP status page and Prometheus `/metrics`.
@@ -21,6 +22,7 @@ pub mod ctl;
 pub mod daemon;
 pub mod datapath;
 pub mod health;
+pub mod privileges;
 pub mod proxy;
 pub mod state;
 pub mod stats;

@@ -12,6 +12,10 @@ pub const KEYS: &[(&str, &str)] = &[
     ("global.node", "\"db-proxy-1\""),
     ("global.description", "\"MySQL failover\""),
     ("global.stats_timeout", "\"10s\""),
+    ("global.user", "\"nobody\""),
+    ("global.group", "\"nogroup\""),
+    ("global.uid", "65534"),
+    ("global.gid", "65534"),
     ("stats_socket", "[{ path = \"/run/sockhop/stats.sock\" }]"),
     ("stats_socket.path", "\"/run/sockhop/stats.sock\""),
     ("stats_socket.address", "\"ipv4@127.0.0.1:9999\""),
@@ -151,7 +155,7 @@ mod tests {
         assert_eq!(sections_with("weight"), vec!["[[listen.server]]"]);
         assert_eq!(
             sections_with("user"),
-            vec!["[[stats_socket]]", "mysql_check"]
+            vec!["[global]", "[[stats_socket]]", "mysql_check"]
         );
         assert_eq!(section_header("global"), "[global]");
     }

@@ -57,6 +57,10 @@ pub struct RawGlobal {
     pub node: Opt<String>,
     pub description: Opt<String>,
     pub stats_timeout: Opt<DurationValue>,
+    pub user: Opt<String>,
+    pub group: Opt<String>,
+    pub uid: Opt<i64>,
+    pub gid: Opt<i64>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -357,6 +357,7 @@ fn allowed_edge_cases() {
 fn example_sets_every_key() {
     let c = load_ok("config/example.toml");
     assert_eq!(c.global.node, "db-proxy-1");
+    assert_eq!((c.global.uid, c.global.gid), (Some(65534), Some(65534)));
     let s = &c.stats_sockets[0];
     assert_eq!(
         (s.uid, s.gid, s.mode, s.level),

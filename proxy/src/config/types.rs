@@ -57,6 +57,10 @@ pub struct Global {
     pub description: String,
     /// Idle timeout of stats-socket sessions (HAProxy `stats timeout`, default 10s).
     pub stats_timeout: Duration,
+    /// Switch to this user id once everything is bound (HAProxy `user`/`uid`).
+    pub uid: Option<u32>,
+    /// Switch to this group id once everything is bound (HAProxy `group`/`gid`).
+    pub gid: Option<u32>,
 }
 
 /// Which data path moves the bytes of a proxied connection.

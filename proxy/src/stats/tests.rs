@@ -58,6 +58,8 @@ fn seed_config(dir: &Path, checked: bool) -> Config {
             node: "testnode".into(),
             description: String::new(),
             stats_timeout: Duration::from_secs(10),
+            uid: None,
+            gid: None,
         },
         stats_sockets: vec![
             sock("admin.sock", Level::Admin),

@@ -57,6 +57,8 @@ pub fn runtime_named(listen_name: &str) -> Runtime {
             node: "node-1".into(),
             description: String::new(),
             stats_timeout: Duration::from_secs(10),
+            uid: None,
+            gid: None,
         },
         stats_sockets: vec![],
         listens: vec![listen],

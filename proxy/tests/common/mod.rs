@@ -60,6 +60,8 @@ pub fn config(listens: Vec<config::Listen>) -> config::Config {
             node: "test".into(),
             description: String::new(),
             stats_timeout: Duration::from_secs(10),
+            uid: None,
+            gid: None,
         },
         stats_sockets: vec![],
         listens,

@@ -58,6 +58,8 @@ pub fn global(src: &Source<'_>, g: &RawGlobal) -> Result<Global, ConfigError> {
             Some(v) => fields::duration(src, v, "global.stats_timeout", true)?,
             None => builtin::STATS_TIMEOUT,
         },
+        uid: owner(src, &g.uid, &g.user, "global", Owner::User)?,
+        gid: owner(src, &g.gid, &g.group, "global", Owner::Group)?,
     })
 }
 
