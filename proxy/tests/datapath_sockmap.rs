@@ -1,0 +1,533 @@
+//! The sockmap data path driven directly: a socket pair on each side (client <-> proxy,
+//! proxy <-> server) on loopback, the path forwarding between the two proxy ends, and the
+//! test playing both the client and the server. Needs root and the eBPF programs built;
+//! without them the tests skip with the reason, except under CI=true where that fails.
+
+use sockhop::config::{
+    Balance, CheckParams, Config, DataPathChoice, Failback, Global, Listen, OnMarkedDown,
+    OnMarkedUp, Server, Timeouts,
+};
+use sockhop::datapath::{End, Meter, SessionIo, SockmapPath, Transfer};
+use sockhop::state::Runtime;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+const LONG: Duration = Duration::from_secs(120);
+
+/// The path, or `None` (skip) when unavailable outside CI.
+fn path() -> Option<SockmapPath> {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
+    match SockmapPath::load() {
+        Ok(p) => Some(match std::env::var("TEST_CAP") {
+            Ok(c) => p.with_cap(c.parse().unwrap()),
+            Err(_) => p,
+        }),
+        Err(e) if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("sockmap data path unavailable under CI: {e}")
+        }
+        Err(e) => {
+            eprintln!("SKIP: sockmap data path unavailable: {e}");
+            None
+        }
+    }
+}
+
+fn config() -> Config {
+    let server = Server {
+        name: "s".into(),
+        address_text: "127.0.0.1:1".into(),
+        address: "127.0.0.1:1".parse().unwrap(),
+        check: None,
+        check_params: CheckParams {
+            inter: Duration::from_secs(2),
+            fastinter: Duration::from_secs(2),
+            downinter: Duration::from_secs(2),
+            rise: 2,
+            fall: 3,
+        },
+        weight: 1,
+        backup: false,
+        maxconn: None,
+        source: None,
+        disabled: false,
+    };
+    Config {
+        path: "test.toml".into(),
+        global: Global {
+            maxconn: 100,
+            datapath: DataPathChoice::Sockmap,
+            node: "t".into(),
+            description: String::new(),
+            stats_timeout: Duration::from_secs(10),
+        },
+        stats_sockets: vec![],
+        listens: vec![Listen {
+            name: "L".into(),
+            binds: vec![],
+            balance: Balance::RoundRobin,
+            mysql_check: None,
+            maxconn: 100,
+            retries: 3,
+            allbackups: false,
+            on_marked_down: OnMarkedDown::Nothing,
+            on_marked_up: OnMarkedUp::Nothing,
+            failback: Failback::Auto,
+            timeouts: Timeouts {
+                connect: Duration::from_secs(1),
+                client: LONG,
+                server: LONG,
+                check: None,
+            },
+            datapath: None,
+            servers: vec![server],
+        }],
+    }
+}
+
+fn session(rt: &Arc<Runtime>, timeout: Duration) -> SessionIo {
+    let listen = Arc::clone(&rt.listens[0]);
+    let server = Arc::clone(&listen.servers[0]);
+    SessionIo {
+        client_timeout: timeout,
+        server_timeout: timeout,
+        cancel: CancellationToken::new(),
+        meter: Meter {
+            runtime: Arc::clone(rt),
+            listen,
+            server,
+        },
+    }
+}
+
+/// One forwarded session: the test's client and server ends, and the forwarding task.
+struct Pair {
+    client: TcpStream,
+    server: TcpStream,
+    forward: JoinHandle<Transfer>,
+    rt: Arc<Runtime>,
+    cancel: CancellationToken,
+}
+
+/// Connected pairs on 127.0.0.x; `before` runs on the test's client end before the path
+/// gets the sockets (e.g. send and close at once).
+async fn pair_with<F, Fut>(path: &SockmapPath, timeout: Duration, before: F) -> Pair
+where
+    F: FnOnce(TcpStream) -> Fut,
+    Fut: std::future::Future<Output = TcpStream>,
+{
+    let front = TcpListener::bind("127.0.0.3:0").await.unwrap();
+    let back = TcpListener::bind("127.0.0.4:0").await.unwrap();
+    let client = TcpStream::connect(front.local_addr().unwrap()).await.unwrap();
+    let (proxy_client, _) = front.accept().await.unwrap();
+    let proxy_server = TcpStream::connect(back.local_addr().unwrap()).await.unwrap();
+    let (server, _) = back.accept().await.unwrap();
+    let client = before(client).await;
+    let rt = Arc::new(Runtime::new(config()));
+    let io = session(&rt, timeout);
+    let cancel = io.cancel.clone();
+    let p = path.clone();
+    let forward = tokio::spawn(async move { p.forward(proxy_client, proxy_server, &io).await });
+    Pair {
+        client,
+        server,
+        forward,
+        rt,
+        cancel,
+    }
+}
+
+async fn pair(path: &SockmapPath) -> Pair {
+    pair_with(path, LONG, |c| async { c }).await
+}
+
+/// Deterministic pseudo-random bytes (xorshift), distinct per seed.
+fn payload(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut v = Vec::with_capacity(len + 8);
+    while v.len() < len {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        v.extend_from_slice(&x.to_le_bytes());
+    }
+    v.truncate(len);
+    v
+}
+
+/// Writes `data` then half-closes; reads everything until EOF; returns what was read.
+async fn talk(mut s: TcpStream, data: Vec<u8>) -> Vec<u8> {
+    let (mut r, mut w) = s.split();
+    let send = async {
+        w.write_all(&data).await.unwrap();
+        w.shutdown().await.unwrap();
+    };
+    let recv = async {
+        let mut got = Vec::new();
+        r.read_to_end(&mut got).await.unwrap();
+        got
+    };
+    let ((), got) = tokio::join!(send, recv);
+    got
+}
+
+/// Both directions at once, byte-exact, with counters checked.
+async fn exchange(path: &SockmapPath, up: usize, down: usize, seed: u64) {
+    let p = pair(path).await;
+    let a = payload(up, seed);
+    let b = payload(down, seed + 1);
+    let c = tokio::spawn(talk(p.client, a.clone()));
+    let s = tokio::spawn(talk(p.server, b.clone()));
+    let (got_at_client, got_at_server) = tokio::time::timeout(LONG, async {
+        (c.await.unwrap(), s.await.unwrap())
+    })
+    .await
+    .unwrap_or_else(|_| panic!("stalled: up {up} down {down}"));
+    let t = tokio::time::timeout(Duration::from_secs(10), p.forward)
+        .await
+        .expect("forward did not end")
+        .unwrap();
+    assert!(got_at_server == a, "client->server bytes differ ({up} B)");
+    assert!(got_at_client == b, "server->client bytes differ ({down} B)");
+    assert_eq!(t.end, End::Done);
+    assert_eq!((t.client_to_server, t.server_to_client), (up as u64, down as u64));
+    let fe = &p.rt.listens[0].frontend;
+    assert_eq!(fe.bytes_in.load(std::sync::atomic::Ordering::Relaxed), up as u64);
+    assert_eq!(fe.bytes_out.load(std::sync::atomic::Ordering::Relaxed), down as u64);
+}
+
+const SIZES: [usize; 7] = [0, 1, 1000, 65_543, 1 << 20, 16 << 20, 64 << 20];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn byte_exact_client_to_server() {
+    let Some(path) = path() else { return };
+    for (i, n) in SIZES.into_iter().enumerate() {
+        exchange(&path, n, 0, 10 + i as u64).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn byte_exact_server_to_client() {
+    let Some(path) = path() else { return };
+    for (i, n) in SIZES.into_iter().enumerate() {
+        exchange(&path, 0, n, 20 + i as u64).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn byte_exact_both_ways_at_once() {
+    let Some(path) = path() else { return };
+    for (i, n) in SIZES.into_iter().enumerate() {
+        exchange(&path, n, SIZES[SIZES.len() - 1 - i], 30 + i as u64).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_speaks_first_then_request_response() {
+    let Some(path) = path() else { return };
+    let mut p = pair(&path).await;
+    let greeting = payload(78, 1);
+    p.server.write_all(&greeting).await.unwrap();
+    let mut got = vec![0u8; greeting.len()];
+    p.client.read_exact(&mut got).await.unwrap();
+    assert_eq!(got, greeting);
+    for round in 0..50u64 {
+        let q = payload(64 + round as usize, round);
+        p.client.write_all(&q).await.unwrap();
+        let mut at_server = vec![0u8; q.len()];
+        p.server.read_exact(&mut at_server).await.unwrap();
+        assert_eq!(at_server, q);
+        p.server.write_all(&q[..10]).await.unwrap();
+        let mut back = [0u8; 10];
+        p.client.read_exact(&mut back).await.unwrap();
+        assert_eq!(&back, &q[..10]);
+    }
+    drop(p.client);
+    let mut rest = Vec::new();
+    p.server.read_to_end(&mut rest).await.unwrap();
+    assert!(rest.is_empty());
+    drop(p.server);
+    let t = tokio::time::timeout(Duration::from_secs(10), p.forward).await.unwrap().unwrap();
+    assert_eq!(t.end, End::Done);
+}
+
+/// The client half-closes with bytes in flight; the server answers after seeing the EOF.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn half_close_client_first_with_data_in_flight() {
+    let Some(path) = path() else { return };
+    let mut p = pair(&path).await;
+    let req = payload(8 << 20, 5);
+    let resp = payload(4 << 20, 6);
+    let (mut cr, mut cw) = p.client.split();
+    let req2 = req.clone();
+    let client_side = async {
+        cw.write_all(&req2).await.unwrap();
+        cw.shutdown().await.unwrap();
+        let mut got = Vec::new();
+        cr.read_to_end(&mut got).await.unwrap();
+        got
+    };
+    let server_side = async {
+        let mut got = Vec::new();
+        p.server.read_to_end(&mut got).await.unwrap();
+        p.server.write_all(&resp).await.unwrap();
+        p.server.shutdown().await.unwrap();
+        got
+    };
+    let (at_client, at_server) =
+        tokio::time::timeout(LONG, async { tokio::join!(client_side, server_side) })
+            .await
+            .expect("stalled");
+    assert!(at_server == req);
+    assert!(at_client == resp);
+    let t = tokio::time::timeout(Duration::from_secs(10), p.forward).await.unwrap().unwrap();
+    assert_eq!(t.end, End::Done);
+}
+
+/// The server half-closes with bytes in flight; the client goes on sending after it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn half_close_server_first_with_data_in_flight() {
+    let Some(path) = path() else { return };
+    let mut p = pair(&path).await;
+    let resp = payload(8 << 20, 7);
+    let req = payload(4 << 20, 8);
+    let (mut sr, mut sw) = p.server.split();
+    let resp2 = resp.clone();
+    let server_side = async {
+        sw.write_all(&resp2).await.unwrap();
+        sw.shutdown().await.unwrap();
+        let mut got = Vec::new();
+        sr.read_to_end(&mut got).await.unwrap();
+        got
+    };
+    let client_side = async {
+        let mut got = Vec::new();
+        p.client.read_to_end(&mut got).await.unwrap();
+        p.client.write_all(&req).await.unwrap();
+        p.client.shutdown().await.unwrap();
+        got
+    };
+    let (at_server, at_client) =
+        tokio::time::timeout(LONG, async { tokio::join!(server_side, client_side) })
+            .await
+            .expect("stalled");
+    assert!(at_client == resp);
+    assert!(at_server == req);
+    let t = tokio::time::timeout(Duration::from_secs(10), p.forward).await.unwrap().unwrap();
+    assert_eq!(t.end, End::Done);
+}
+
+/// Reads until EOF or error; returns (bytes, whether it ended with an error).
+async fn drain(s: &mut TcpStream) -> (usize, bool) {
+    let mut buf = vec![0u8; 1 << 16];
+    let mut n = 0;
+    loop {
+        match s.read(&mut buf).await {
+            Ok(0) => return (n, false),
+            Ok(k) => n += k,
+            Err(_) => return (n, true),
+        }
+    }
+}
+
+fn reset(s: TcpStream) {
+    let std = s.into_std().unwrap();
+    socket2::SockRef::from(&std).set_linger(Some(Duration::ZERO)).unwrap();
+    drop(std);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_reset_mid_stream_resets_the_server() {
+    let Some(path) = path() else { return };
+    let mut p = pair(&path).await;
+    let chunk = payload(1 << 20, 9);
+    p.client.write_all(&chunk).await.unwrap();
+    let mut first = vec![0u8; 1000];
+    p.server.read_exact(&mut first).await.unwrap();
+    p.server.write_all(&chunk).await.unwrap();
+    reset(p.client);
+    let (_, errored) = tokio::time::timeout(Duration::from_secs(10), drain(&mut p.server))
+        .await
+        .expect("server never saw the end");
+    assert!(errored, "server must see a reset, not a clean EOF");
+    let t = tokio::time::timeout(Duration::from_secs(10), p.forward).await.unwrap().unwrap();
+    assert_eq!(t.end, End::ClientAbort);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_reset_mid_stream_resets_the_client() {
+    let Some(path) = path() else { return };
+    let mut p = pair(&path).await;
+    let chunk = payload(1 << 20, 10);
+    p.server.write_all(&chunk).await.unwrap();
+    let mut first = vec![0u8; 1000];
+    p.client.read_exact(&mut first).await.unwrap();
+    p.client.write_all(&chunk).await.unwrap();
+    reset(p.server);
+    let (_, errored) = tokio::time::timeout(Duration::from_secs(10), drain(&mut p.client))
+        .await
+        .expect("client never saw the end");
+    assert!(errored, "client must see a reset, not a clean EOF");
+    let t = tokio::time::timeout(Duration::from_secs(10), p.forward).await.unwrap().unwrap();
+    assert_eq!(t.end, End::ServerAbort);
+}
+
+/// A client that sends and closes before the path gets its socket (it cannot be inserted:
+/// the session falls back to copying) still delivers every byte and its EOF.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_that_sends_and_closes_at_once() {
+    let Some(path) = path() else { return };
+    for size in [1usize, 100, 70_000] {
+        let data = payload(size, 11);
+        let d2 = data.clone();
+        let mut p = pair_with(&path, LONG, |mut c| async move {
+            c.write_all(&d2).await.unwrap();
+            c.shutdown().await.unwrap();
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            c
+        })
+        .await;
+        let mut got = Vec::new();
+        tokio::time::timeout(Duration::from_secs(10), p.server.read_to_end(&mut got))
+            .await
+            .expect("stalled")
+            .unwrap();
+        assert!(got == data, "{size} B");
+        p.server.shutdown().await.unwrap();
+        let mut rest = Vec::new();
+        let _ = p.client.read_to_end(&mut rest).await;
+        let t = tokio::time::timeout(Duration::from_secs(10), p.forward).await.unwrap().unwrap();
+        assert_eq!(t.client_to_server, size as u64);
+    }
+}
+
+/// Request/response sessions of random sizes, one after another and four at a time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thousand_sequential_and_four_parallel_sessions() {
+    let Some(path) = path() else { return };
+    let mut seed = 0x5eed_u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let sizes: Vec<(usize, usize, u64)> = (0..1000)
+        .map(|_| {
+            let a = next();
+            // Mostly small, sometimes up to 1 MB.
+            let big = a % 10 == 0;
+            let up = (a >> 8) as usize % if big { 1 << 20 } else { 4096 };
+            let down = (a >> 32) as usize % if big { 1 << 20 } else { 16384 };
+            (up, down, a)
+        })
+        .collect();
+    for &(up, down, s) in &sizes {
+        tokio::time::timeout(Duration::from_secs(20), exchange(&path, up, down, s))
+            .await
+            .unwrap_or_else(|_| panic!("sequential session stalled ({up}, {down})"));
+    }
+    let mut tasks = Vec::new();
+    for w in 0..4usize {
+        let path = path.clone();
+        let mine: Vec<_> = sizes.iter().copied().skip(w).step_by(4).take(100).collect();
+        tasks.push(tokio::spawn(async move {
+            for (up, down, s) in mine {
+                tokio::time::timeout(Duration::from_secs(20), exchange(&path, up, down, s))
+                    .await
+                    .unwrap_or_else(|_| panic!("parallel session stalled ({up}, {down})"));
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+}
+
+/// Kernel memory of all TCP sockets, in bytes (`/proc/net/sockstat`, `TCP: ... mem N`
+/// pages).
+fn tcp_mem_bytes() -> u64 {
+    let s = std::fs::read_to_string("/proc/net/sockstat").unwrap();
+    let line = s.lines().find(|l| l.starts_with("TCP:")).unwrap();
+    let mut it = line.split_whitespace();
+    while let Some(w) = it.next() {
+        if w == "mem" {
+            return it.next().unwrap().parse::<u64>().unwrap() * 4096;
+        }
+    }
+    panic!("no TCP mem in {line}");
+}
+
+/// The receiving server stops reading for 10 s while the client keeps writing: kernel
+/// memory stays bounded, and every byte arrives once it reads again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stalled_reader_keeps_memory_bounded_and_resumes() {
+    let Some(path) = path() else { return };
+    let p = pair(&path).await;
+    let total = 512usize << 20;
+    let before = tcp_mem_bytes();
+    let (mut client, mut server) = (p.client, p.server);
+    let writer = tokio::spawn(async move {
+        let data = payload(1 << 20, 12);
+        for _ in 0..(total >> 20) {
+            client.write_all(&data).await.unwrap();
+        }
+        client.shutdown().await.unwrap();
+        client
+    });
+    let mut peak = 0u64;
+    for _ in 0..100 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        peak = peak.max(tcp_mem_bytes().saturating_sub(before));
+    }
+    eprintln!("stalled reader: TCP memory growth peak {} KiB over 10 s", peak >> 10);
+    assert!(peak < 64 << 20, "kernel memory grew by {peak} bytes while the reader stalled");
+    assert!(!writer.is_finished(), "the writer must have been held back");
+    let expect = payload(1 << 20, 12);
+    let mut buf = vec![0u8; 1 << 20];
+    for i in 0..(total >> 20) {
+        tokio::time::timeout(Duration::from_secs(30), server.read_exact(&mut buf))
+            .await
+            .expect("stalled after resuming")
+            .unwrap();
+        assert!(buf == expect, "chunk {i} differs");
+    }
+    assert_eq!(server.read(&mut buf).await.unwrap(), 0);
+    drop(writer.await.unwrap());
+    drop(server);
+    let t = tokio::time::timeout(Duration::from_secs(10), p.forward).await.unwrap().unwrap();
+    assert_eq!(t.end, End::Done);
+    assert_eq!(t.client_to_server, total as u64);
+}
+
+/// Inactivity on one side ends the session with that side's timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_session_times_out() {
+    let Some(path) = path() else { return };
+    let mut p = pair_with(&path, Duration::from_millis(300), |c| async { c }).await;
+    p.client.write_all(b"hello").await.unwrap();
+    let mut got = [0u8; 5];
+    p.server.read_exact(&mut got).await.unwrap();
+    let t = tokio::time::timeout(Duration::from_secs(5), p.forward).await.unwrap().unwrap();
+    assert!(matches!(t.end, End::ClientTimeout | End::ServerTimeout), "{:?}", t.end);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_resets_both_sides() {
+    let Some(path) = path() else { return };
+    let mut p = pair(&path).await;
+    p.client.write_all(b"x").await.unwrap();
+    let mut one = [0u8; 1];
+    p.server.read_exact(&mut one).await.unwrap();
+    p.cancel.cancel();
+    let t = tokio::time::timeout(Duration::from_secs(5), p.forward).await.unwrap().unwrap();
+    assert_eq!(t.end, End::Killed);
+    let (_, errored) = drain(&mut p.client).await;
+    assert!(errored);
+}
