@@ -60,6 +60,5 @@ fn missing_chain() -> Option<String> {
 }
 
 fn on_path(tool: &str) -> bool {
-    env::var_os("PATH")
-        .is_some_and(|p| env::split_paths(&p).any(|dir| dir.join(tool).is_file()))
+    env::var_os("PATH").is_some_and(|p| env::split_paths(&p).any(|dir| dir.join(tool).is_file()))
 }

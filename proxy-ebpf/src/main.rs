@@ -27,8 +27,7 @@ mod prog {
     static SOCKHOP_STATS: HashMap<u64, DirStats> = HashMap::with_max_entries(MAX_SOCKETS, 0);
 
     #[map(name = "SOCKHOP_CONTROL")]
-    static SOCKHOP_CONTROL: HashMap<u64, DirControl> =
-        HashMap::with_max_entries(MAX_SOCKETS, 0);
+    static SOCKHOP_CONTROL: HashMap<u64, DirControl> = HashMap::with_max_entries(MAX_SOCKETS, 0);
 
     /// The verdict on the bytes of one skb. Any failure passes them to the socket itself.
     #[stream_verdict]

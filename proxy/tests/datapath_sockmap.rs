@@ -124,9 +124,13 @@ where
 {
     let front = TcpListener::bind("127.0.0.3:0").await.unwrap();
     let back = TcpListener::bind("127.0.0.4:0").await.unwrap();
-    let client = TcpStream::connect(front.local_addr().unwrap()).await.unwrap();
+    let client = TcpStream::connect(front.local_addr().unwrap())
+        .await
+        .unwrap();
     let (proxy_client, _) = front.accept().await.unwrap();
-    let proxy_server = TcpStream::connect(back.local_addr().unwrap()).await.unwrap();
+    let proxy_server = TcpStream::connect(back.local_addr().unwrap())
+        .await
+        .unwrap();
     let (server, _) = back.accept().await.unwrap();
     let client = before(client).await;
     let rt = Arc::new(Runtime::new(config()));
@@ -184,11 +188,10 @@ async fn exchange(path: &SockmapPath, up: usize, down: usize, seed: u64) {
     let b = payload(down, seed + 1);
     let c = tokio::spawn(talk(p.client, a.clone()));
     let s = tokio::spawn(talk(p.server, b.clone()));
-    let (got_at_client, got_at_server) = tokio::time::timeout(LONG, async {
-        (c.await.unwrap(), s.await.unwrap())
-    })
-    .await
-    .unwrap_or_else(|_| panic!("stalled: up {up} down {down}"));
+    let (got_at_client, got_at_server) =
+        tokio::time::timeout(LONG, async { (c.await.unwrap(), s.await.unwrap()) })
+            .await
+            .unwrap_or_else(|_| panic!("stalled: up {up} down {down}"));
     let t = tokio::time::timeout(Duration::from_secs(10), p.forward)
         .await
         .expect("forward did not end")
@@ -196,10 +199,19 @@ async fn exchange(path: &SockmapPath, up: usize, down: usize, seed: u64) {
     assert!(got_at_server == a, "client->server bytes differ ({up} B)");
     assert!(got_at_client == b, "server->client bytes differ ({down} B)");
     assert_eq!(t.end, End::Done);
-    assert_eq!((t.client_to_server, t.server_to_client), (up as u64, down as u64));
+    assert_eq!(
+        (t.client_to_server, t.server_to_client),
+        (up as u64, down as u64)
+    );
     let fe = &p.rt.listens[0].frontend;
-    assert_eq!(fe.bytes_in.load(std::sync::atomic::Ordering::Relaxed), up as u64);
-    assert_eq!(fe.bytes_out.load(std::sync::atomic::Ordering::Relaxed), down as u64);
+    assert_eq!(
+        fe.bytes_in.load(std::sync::atomic::Ordering::Relaxed),
+        up as u64
+    );
+    assert_eq!(
+        fe.bytes_out.load(std::sync::atomic::Ordering::Relaxed),
+        down as u64
+    );
 }
 
 const SIZES: [usize; 7] = [0, 1, 1000, 65_543, 1 << 20, 16 << 20, 64 << 20];
@@ -253,7 +265,10 @@ async fn server_speaks_first_then_request_response() {
     p.server.read_to_end(&mut rest).await.unwrap();
     assert!(rest.is_empty());
     drop(p.server);
-    let t = tokio::time::timeout(Duration::from_secs(10), p.forward).await.unwrap().unwrap();
+    let t = tokio::time::timeout(Duration::from_secs(10), p.forward)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(t.end, End::Done);
 }
 
@@ -286,7 +301,10 @@ async fn half_close_client_first_with_data_in_flight() {
             .expect("stalled");
     assert!(at_server == req);
     assert!(at_client == resp);
-    let t = tokio::time::timeout(Duration::from_secs(10), p.forward).await.unwrap().unwrap();
+    let t = tokio::time::timeout(Duration::from_secs(10), p.forward)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(t.end, End::Done);
 }
 
@@ -319,7 +337,10 @@ async fn half_close_server_first_with_data_in_flight() {
             .expect("stalled");
     assert!(at_client == resp);
     assert!(at_server == req);
-    let t = tokio::time::timeout(Duration::from_secs(10), p.forward).await.unwrap().unwrap();
+    let t = tokio::time::timeout(Duration::from_secs(10), p.forward)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(t.end, End::Done);
 }
 
@@ -338,7 +359,9 @@ async fn drain(s: &mut TcpStream) -> (usize, bool) {
 
 fn reset(s: TcpStream) {
     let std = s.into_std().unwrap();
-    socket2::SockRef::from(&std).set_linger(Some(Duration::ZERO)).unwrap();
+    socket2::SockRef::from(&std)
+        .set_linger(Some(Duration::ZERO))
+        .unwrap();
     drop(std);
 }
 
@@ -356,7 +379,10 @@ async fn client_reset_mid_stream_resets_the_server() {
         .await
         .expect("server never saw the end");
     assert!(errored, "server must see a reset, not a clean EOF");
-    let t = tokio::time::timeout(Duration::from_secs(10), p.forward).await.unwrap().unwrap();
+    let t = tokio::time::timeout(Duration::from_secs(10), p.forward)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(t.end, End::ClientAbort);
 }
 
@@ -374,7 +400,10 @@ async fn server_reset_mid_stream_resets_the_client() {
         .await
         .expect("client never saw the end");
     assert!(errored, "client must see a reset, not a clean EOF");
-    let t = tokio::time::timeout(Duration::from_secs(10), p.forward).await.unwrap().unwrap();
+    let t = tokio::time::timeout(Duration::from_secs(10), p.forward)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(t.end, End::ServerAbort);
 }
 
@@ -402,7 +431,10 @@ async fn client_that_sends_and_closes_at_once() {
         p.server.shutdown().await.unwrap();
         let mut rest = Vec::new();
         let _ = p.client.read_to_end(&mut rest).await;
-        let t = tokio::time::timeout(Duration::from_secs(10), p.forward).await.unwrap().unwrap();
+        let t = tokio::time::timeout(Duration::from_secs(10), p.forward)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(t.client_to_server, size as u64);
     }
 }
@@ -450,45 +482,47 @@ async fn thousand_sequential_and_four_parallel_sessions() {
     }
 }
 
-/// Kernel memory of all TCP sockets, in bytes (`/proc/net/sockstat`, `TCP: ... mem N`
-/// pages).
-fn tcp_mem_bytes() -> u64 {
-    let s = std::fs::read_to_string("/proc/net/sockstat").unwrap();
-    let line = s.lines().find(|l| l.starts_with("TCP:")).unwrap();
-    let mut it = line.split_whitespace();
-    while let Some(w) = it.next() {
-        if w == "mem" {
-            return it.next().unwrap().parse::<u64>().unwrap() * 4096;
-        }
-    }
-    panic!("no TCP mem in {line}");
+/// Memory the kernel has available (`MemAvailable` in /proc/meminfo), in bytes.
+fn mem_available() -> u64 {
+    let s = std::fs::read_to_string("/proc/meminfo").unwrap();
+    let line = s.lines().find(|l| l.starts_with("MemAvailable:")).unwrap();
+    line.split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse::<u64>()
+        .unwrap()
+        * 1024
 }
 
-/// The receiving server stops reading for 10 s while the client keeps writing: kernel
-/// memory stays bounded, and every byte arrives once it reads again.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn stalled_reader_keeps_memory_bounded_and_resumes() {
-    let Some(path) = path() else { return };
-    let p = pair(&path).await;
-    let total = 512usize << 20;
-    let before = tcp_mem_bytes();
+/// A client writes `total` bytes while the server end does not read for `stall`. Returns
+/// the most bytes the kernel held for the session during the stall (accepted from the
+/// client's writes, not yet read by the server), the drop of MemAvailable, and whether the
+/// writer was still held back at the end of the stall; then reads everything and checks it.
+async fn stalled_reader(path: &SockmapPath, total: usize, stall: Duration) -> (u64, i64, bool) {
+    let p = pair(path).await;
+    let mem_before = mem_available() as i64;
     let (mut client, mut server) = (p.client, p.server);
+    let accepted = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let acc = Arc::clone(&accepted);
     let writer = tokio::spawn(async move {
         let data = payload(1 << 20, 12);
         for _ in 0..(total >> 20) {
             client.write_all(&data).await.unwrap();
+            acc.fetch_add(1 << 20, std::sync::atomic::Ordering::Relaxed);
         }
         client.shutdown().await.unwrap();
         client
     });
     let mut peak = 0u64;
-    for _ in 0..100 {
+    let mut mem_drop = 0i64;
+    let until = tokio::time::Instant::now() + stall;
+    while tokio::time::Instant::now() < until {
         tokio::time::sleep(Duration::from_millis(100)).await;
-        peak = peak.max(tcp_mem_bytes().saturating_sub(before));
+        // The write in progress may be partly accepted too.
+        peak = peak.max(accepted.load(std::sync::atomic::Ordering::Relaxed) + (1 << 20));
+        mem_drop = mem_drop.max(mem_before - mem_available() as i64);
     }
-    eprintln!("stalled reader: TCP memory growth peak {} KiB over 10 s", peak >> 10);
-    assert!(peak < 64 << 20, "kernel memory grew by {peak} bytes while the reader stalled");
-    assert!(!writer.is_finished(), "the writer must have been held back");
+    let held_back = !writer.is_finished();
     let expect = payload(1 << 20, 12);
     let mut buf = vec![0u8; 1 << 20];
     for i in 0..(total >> 20) {
@@ -501,11 +535,53 @@ async fn stalled_reader_keeps_memory_bounded_and_resumes() {
     assert_eq!(server.read(&mut buf).await.unwrap(), 0);
     drop(writer.await.unwrap());
     drop(server);
-    let t = tokio::time::timeout(Duration::from_secs(10), p.forward).await.unwrap().unwrap();
+    let t = tokio::time::timeout(Duration::from_secs(10), p.forward)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(t.end, End::Done);
     assert_eq!(t.client_to_server, total as u64);
+    (peak, mem_drop, held_back)
 }
 
+/// The receiving server stops reading for 10 s while the client keeps writing: what the
+/// kernel holds for the session stays bounded, and every byte arrives once it reads again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stalled_reader_keeps_memory_bounded_and_resumes() {
+    let Some(path) = path() else { return };
+    let (peak, mem_drop, held_back) =
+        stalled_reader(&path, 512 << 20, Duration::from_secs(10)).await;
+    eprintln!(
+        "stalled reader (cap {} KiB): at most {} KiB held in the kernel, MemAvailable drop {} KiB",
+        path.cap() >> 10,
+        peak >> 10,
+        mem_drop >> 10
+    );
+    assert!(held_back, "the writer must have been held back");
+    assert!(
+        peak < 64 << 20,
+        "the kernel held {peak} bytes while the reader stalled"
+    );
+}
+
+/// Negative control: without the bound (a cap larger than the transfer) the kernel takes
+/// everything the writer sends while the reader stalls, which the test above would catch.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_the_bound_the_kernel_memory_grows() {
+    let Some(path) = path() else { return };
+    let path = path.with_cap(1 << 40);
+    let (peak, mem_drop, held_back) =
+        stalled_reader(&path, 256 << 20, Duration::from_secs(3)).await;
+    eprintln!(
+        "unbounded: {} KiB held in the kernel, MemAvailable drop {} KiB",
+        peak >> 10,
+        mem_drop >> 10
+    );
+    assert!(
+        !held_back && peak >= 256 << 20,
+        "unbounded redirect held only {peak} bytes"
+    );
+}
 /// Inactivity on one side ends the session with that side's timeout.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idle_session_times_out() {
@@ -514,8 +590,15 @@ async fn idle_session_times_out() {
     p.client.write_all(b"hello").await.unwrap();
     let mut got = [0u8; 5];
     p.server.read_exact(&mut got).await.unwrap();
-    let t = tokio::time::timeout(Duration::from_secs(5), p.forward).await.unwrap().unwrap();
-    assert!(matches!(t.end, End::ClientTimeout | End::ServerTimeout), "{:?}", t.end);
+    let t = tokio::time::timeout(Duration::from_secs(5), p.forward)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        matches!(t.end, End::ClientTimeout | End::ServerTimeout),
+        "{:?}",
+        t.end
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -526,7 +609,10 @@ async fn cancel_resets_both_sides() {
     let mut one = [0u8; 1];
     p.server.read_exact(&mut one).await.unwrap();
     p.cancel.cancel();
-    let t = tokio::time::timeout(Duration::from_secs(5), p.forward).await.unwrap().unwrap();
+    let t = tokio::time::timeout(Duration::from_secs(5), p.forward)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(t.end, End::Killed);
     let (_, errored) = drain(&mut p.client).await;
     assert!(errored);

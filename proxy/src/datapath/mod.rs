@@ -69,12 +69,12 @@ impl DataPath {
         let path = match choice {
             DataPathChoice::Copy => DataPath::Copy(CopyPath),
             DataPathChoice::Auto => select_auto(listen),
-            DataPathChoice::Sockmap => DataPath::Sockmap(SockmapPath::load().map_err(|e| {
-                DataPathError::Unavailable {
+            DataPathChoice::Sockmap => {
+                DataPath::Sockmap(SockmapPath::load().map_err(|e| DataPathError::Unavailable {
                     wanted: "sockmap",
                     reason: e.to_string(),
-                }
-            })?),
+                })?)
+            }
             DataPathChoice::Splice => return Err(unavailable("splice")),
             DataPathChoice::Uring => return Err(unavailable("uring")),
         };

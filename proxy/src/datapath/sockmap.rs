@@ -78,6 +78,11 @@ impl SockmapPath {
         })
     }
 
+    /// The bound on bytes waiting in a destination's psock queue, per direction.
+    pub fn cap(&self) -> u64 {
+        self.cap
+    }
+
     /// The same path with another bound on queued bytes per direction.
     pub fn with_cap(mut self, cap: u64) -> SockmapPath {
         self.cap = cap.max(64 * 1024);

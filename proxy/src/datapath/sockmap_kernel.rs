@@ -51,7 +51,10 @@ pub fn kernel() -> Result<Arc<Kernel>, KernelError> {
 
 #[cfg(sockhop_ebpf)]
 fn object() -> Result<&'static [u8], KernelError> {
-    Ok(aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/proxy-ebpf")))
+    Ok(aya::include_bytes_aligned!(concat!(
+        env!("OUT_DIR"),
+        "/proxy-ebpf"
+    )))
 }
 
 #[cfg(not(sockhop_ebpf))]
