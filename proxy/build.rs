@@ -1,7 +1,7 @@
 //! Builds the kernel programs (`proxy-ebpf`) with aya-build when the eBPF build chain is
 //! present (bpf-linker on PATH, nightly with rust-src), so a plain `cargo build` produces
 //! them. Without the chain the build goes on: `SOCKHOP_EBPF_MISSING` tells the daemon why
-//! the sockmap data path is unavailable (`cargo xtask` installs the chain). With the chain
+//! the sockmap data path is unavailable (`xtask::ebpf::ensure_toolchain` installs the chain). With the chain
 //! present, a failing eBPF build fails the build: that is a bug, not a missing tool.
 
 use std::env;
@@ -19,7 +19,7 @@ fn main() {
 
     if let Some(reason) = missing_chain() {
         println!(
-            "cargo::warning=sockmap data path not built: {reason} (run `cargo xtask ebpf` to install the eBPF build chain)"
+            "cargo::warning=sockmap data path not built: {reason} (xtask::ebpf::ensure_toolchain installs the chain: apt llvm-22-dev, cargo install bpf-linker@0.13.0 --no-default-features --features llvm-22 with LLVM_PREFIX=/usr/lib/llvm-22, rustup component add rust-src --toolchain nightly)"
         );
         println!("cargo::rustc-env=SOCKHOP_EBPF_MISSING={reason}");
         return;
