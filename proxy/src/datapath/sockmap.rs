@@ -99,10 +99,18 @@ impl SockmapPath {
                 return CopyPath.forward(client, server, s).await;
             }
         };
+        // Forgets the session's map entries however this future ends (even dropped).
+        let _entries = Entries {
+            kernel: &self.kernel,
+            cookies: [setup.client_cookie, setup.server_cookie],
+        };
         let (end, up, down) = self.run(&client, &server, &setup, s).await;
+        tracing::trace!(
+            "sockmap: kernel counters up {:?}, down {:?}",
+            self.kernel.stats(setup.client_cookie),
+            self.kernel.stats(setup.server_cookie)
+        );
         tracing::debug!("sockmap: session ended {end:?} after {up} B up, {down} B down");
-        self.kernel
-            .close(&[setup.client_cookie, setup.server_cookie]);
         if end != End::Done {
             for sock in [&client, &server] {
                 let _ = socket2::SockRef::from(sock).set_linger(Some(Duration::ZERO));
@@ -212,6 +220,18 @@ impl SockmapPath {
             _ = s.cancel.cancelled() => End::Killed,
         };
         (end, up_total.load(Relaxed), down_total.load(Relaxed))
+    }
+}
+
+/// A session's entries in the kernel maps, removed on drop.
+struct Entries<'a> {
+    kernel: &'a Kernel,
+    cookies: [u64; 2],
+}
+
+impl Drop for Entries<'_> {
+    fn drop(&mut self) {
+        self.kernel.close(&self.cookies);
     }
 }
 
