@@ -25,10 +25,17 @@ fn path() -> Option<SockmapPath> {
         .with_test_writer()
         .try_init();
     match SockmapPath::load() {
-        Ok(p) => Some(match std::env::var("TEST_CAP") {
-            Ok(c) => p.with_cap(c.parse().unwrap()),
-            Err(_) => p,
-        }),
+        // Measurements may vary the bound and the send buffers.
+        Ok(mut p) => {
+            if let Ok(c) = std::env::var("BENCH_CAP") {
+                p = p.with_cap(c.parse().unwrap());
+            }
+            if let Ok(b) = std::env::var("BENCH_SNDBUF") {
+                let b: usize = b.parse().unwrap();
+                p = p.with_sndbuf((b > 0).then_some(b));
+            }
+            Some(p)
+        }
         Err(e) if std::env::var("CI").as_deref() == Ok("true") => {
             panic!("sockmap data path unavailable under CI: {e}")
         }

@@ -18,7 +18,9 @@ pub mod tcpinfo;
 
 pub use copy::CopyPath;
 pub use meter::Meter;
-pub use sockmap::{DEFAULT_CAP as SOCKMAP_DEFAULT_CAP, SockmapPath};
+pub use sockmap::{
+    DEFAULT_CAP as SOCKMAP_DEFAULT_CAP, DEFAULT_SNDBUF as SOCKMAP_DEFAULT_SNDBUF, SockmapPath,
+};
 pub use sockmap_kernel::KernelError as SockmapError;
 
 use crate::config::DataPathChoice;

@@ -38,6 +38,8 @@ use tokio::time::Instant;
 
 /// Default bound on the bytes that may wait in a destination's psock queue.
 pub const DEFAULT_CAP: u64 = 4 << 20;
+/// Default SO_SNDBUF of both sockets of a session (the kernel doubles it).
+pub const DEFAULT_SNDBUF: usize = 8 << 20;
 const BUF_SIZE: usize = 64 * 1024;
 const TICK_BUSY: Duration = Duration::from_millis(1);
 const TICK_IDLE_MAX: Duration = Duration::from_millis(50);
@@ -47,6 +49,7 @@ const TCP_CLOSE: u8 = 7;
 pub struct SockmapPath {
     kernel: Arc<Kernel>,
     cap: u64,
+    sndbuf: Option<usize>,
 }
 
 /// Which side of the session a socket is.
@@ -75,7 +78,14 @@ impl SockmapPath {
         Ok(SockmapPath {
             kernel: kernel()?,
             cap: DEFAULT_CAP,
+            sndbuf: Some(DEFAULT_SNDBUF),
         })
+    }
+
+    /// The same path with another SO_SNDBUF for the sockets (`None`: kernel autotuning).
+    pub fn with_sndbuf(mut self, sndbuf: Option<usize>) -> SockmapPath {
+        self.sndbuf = sndbuf;
+        self
     }
 
     /// The bound on bytes waiting in a destination's psock queue, per direction.
@@ -124,6 +134,13 @@ impl SockmapPath {
     }
 
     fn setup(&self, client: &TcpStream, server: &TcpStream) -> io::Result<Setup> {
+        if let Some(v) = self.sndbuf {
+            // Each socket is the destination of a direction: the kernel's redirect worker
+            // backs off whenever its send buffer is full, so a larger fixed one keeps it
+            // busy (measured in docs/datapaths.md); it is also part of the memory bound.
+            socket2::SockRef::from(client).set_send_buffer_size(v)?;
+            socket2::SockRef::from(server).set_send_buffer_size(v)?;
+        }
         let client_cookie = cookie(client)?;
         let server_cookie = cookie(server)?;
         let client_base = bytes_queued_total(client)?;
