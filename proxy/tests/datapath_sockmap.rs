@@ -723,7 +723,7 @@ async fn bench_throughput() {
             }
             let secs = t0.elapsed().as_secs_f64();
             let cpu = (machine_cpu_ticks() - cpu0) as f64 / 100.0;
-            assert_eq!(got, total);
+            assert_eq!(got, total, "{via:?} lost bytes");
             drop(w.await.unwrap());
             drop(s);
             if let Some(f) = f {
@@ -774,5 +774,52 @@ async fn bench_ping_pong_64() {
         if let Some(f) = f {
             f.await.unwrap();
         }
+    }
+}
+
+/// Repeated 2 GiB one-way transfers on the sockmap path, checking the length and the index
+/// stamped at every MiB: hunts rare losses that a single run can miss.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "long stress"]
+async fn stress_bulk_transfers() {
+    let Some(path) = path() else { return };
+    let runs: usize = std::env::var("STRESS_RUNS")
+        .map(|v| v.parse().unwrap())
+        .unwrap_or(10);
+    let total: u64 = 2 << 30;
+    for run in 0..runs {
+        let (mut c, mut s, f) = ends(Via::Sockmap, &path).await;
+        let w = tokio::spawn(async move {
+            let mut buf = vec![0x5au8; 1 << 20];
+            for k in 0..(total >> 20) {
+                buf[..8].copy_from_slice(&k.to_le_bytes());
+                c.write_all(&buf).await.unwrap();
+            }
+            c.shutdown().await.unwrap();
+            c
+        });
+        let mut buf = vec![0u8; 1 << 20];
+        let mut got = 0u64;
+        loop {
+            let n = s.read(&mut buf).await.unwrap();
+            if n == 0 {
+                break;
+            }
+            // Check the stamp of every MiB boundary inside this read.
+            let start = got;
+            let mut b = start.div_ceil(1 << 20) << 20;
+            while b + 8 <= start + n as u64 {
+                let off = (b - start) as usize;
+                let k = u64::from_le_bytes(buf[off..off + 8].try_into().unwrap());
+                assert_eq!(k, b >> 20, "run {run}: wrong MiB at stream offset {b}");
+                b += 1 << 20;
+            }
+            got += n as u64;
+        }
+        assert_eq!(got, total, "run {run}: {} bytes missing", total - got);
+        drop(w.await.unwrap());
+        drop(s);
+        let t = f.unwrap().await.unwrap();
+        assert_eq!(t.end, End::Done, "run {run}");
     }
 }

@@ -441,6 +441,10 @@ impl Direction<'_> {
                 // `received` counts the FIN.
                 if received <= handled + 1 && written >= st.redirected + self.consumed {
                     self.meter(st.redirected + self.consumed);
+                    tracing::debug!(
+                        "sockmap: EOF drained: received {received}, {st:?}, consumed {}, written {written}",
+                        self.consumed
+                    );
                     break;
                 }
             }
