@@ -30,6 +30,9 @@ fn path() -> Option<SockmapPath> {
             if let Ok(c) = std::env::var("BENCH_CAP") {
                 p = p.with_cap(c.parse().unwrap());
             }
+            if std::env::var("BENCH_RESUME").is_ok() {
+                p = p.with_resume_redirect(true);
+            }
             if let Ok(b) = std::env::var("BENCH_SNDBUF") {
                 let b: usize = b.parse().unwrap();
                 p = p.with_sndbuf((b > 0).then_some(b));
@@ -821,5 +824,20 @@ async fn stress_bulk_transfers() {
         drop(s);
         let t = f.unwrap().await.unwrap();
         assert_eq!(t.end, End::Done, "run {run}");
+    }
+}
+
+/// `sockmap` by name gives the sockmap path when it loads (an error naming the reason when
+/// it does not); `auto` stays on copy (see `select_auto`).
+#[test]
+fn selection() {
+    use sockhop::datapath::{DataPath, DataPathKind};
+    let auto = DataPath::select(DataPathChoice::Auto, "L").unwrap();
+    assert_eq!(auto.kind(), DataPathKind::Copy);
+    match (path(), DataPath::select(DataPathChoice::Sockmap, "L")) {
+        (Some(_), Ok(p)) => assert_eq!(p.kind(), DataPathKind::Sockmap),
+        (None, Err(e)) => assert!(e.to_string().contains("sockmap"), "{e}"),
+        (Some(_), Err(e)) => panic!("loaded but not selectable: {e}"),
+        (None, Ok(_)) => panic!("selected although unavailable"),
     }
 }

@@ -111,15 +111,23 @@ impl DataPath {
 }
 
 // --- sockmap selection (kept apart from the other paths' selection) ---
-/// `auto`: sockmap when its program loaded, else copy, logging why.
+/// `auto`, as far as sockmap is concerned: probe it (loading the program once) and log what
+/// was found, but pick copy. sockmap is correct in every test and in 40 repeated 2 GiB
+/// transfers, yet a closely related mode (going back from userspace to kernel redirect)
+/// corrupted about 1 stream in 16 without a root cause (docs/datapaths.md), and it measured
+/// at best level with copy; until both change it is used only when asked for by name.
 fn select_auto(listen: &str) -> DataPath {
     match SockmapPath::load() {
-        Ok(p) => DataPath::Sockmap(p),
+        Ok(_) => tracing::info!(
+            "Proxy {listen}: sockmap data path available but not chosen by 'auto' (not yet \
+             proven on every workload, see docs/datapaths.md); using copy. Set datapath = \
+             \"sockmap\" to use it."
+        ),
         Err(e) => {
-            tracing::info!("Proxy {listen}: sockmap data path unavailable ({e}); using copy.");
-            DataPath::Copy(CopyPath)
+            tracing::info!("Proxy {listen}: sockmap data path unavailable ({e}); using copy.")
         }
     }
+    DataPath::Copy(CopyPath)
 }
 // --- end of sockmap selection ---
 

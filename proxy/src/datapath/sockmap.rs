@@ -50,6 +50,7 @@ pub struct SockmapPath {
     kernel: Arc<Kernel>,
     cap: u64,
     sndbuf: Option<usize>,
+    resume_redirect: bool,
 }
 
 /// Which side of the session a socket is.
@@ -79,12 +80,21 @@ impl SockmapPath {
             kernel: kernel()?,
             cap: DEFAULT_CAP,
             sndbuf: Some(DEFAULT_SNDBUF),
+            resume_redirect: false,
         })
     }
 
     /// The same path with another SO_SNDBUF for the sockets (`None`: kernel autotuning).
     pub fn with_sndbuf(mut self, sndbuf: Option<usize>) -> SockmapPath {
         self.sndbuf = sndbuf;
+        self
+    }
+
+    /// Whether a direction that userspace took over (the bound was reached) may go back to
+    /// kernel redirect once userspace caught up. Off by default: with it on, repeated
+    /// 2 GiB transfers corrupted about 1 in 20 streams (docs/datapaths.md).
+    pub fn with_resume_redirect(mut self, on: bool) -> SockmapPath {
+        self.resume_redirect = on;
         self
     }
 
@@ -205,6 +215,7 @@ impl SockmapPath {
             src_in_map: true,
             dst_base: setup.server_base,
             consumed: 0,
+            resume_redirect: self.resume_redirect,
             control: None,
             total: &up_total,
             count: &|n| s.meter.client_to_server(n),
@@ -219,6 +230,7 @@ impl SockmapPath {
             src_in_map: setup.server_in_map,
             dst_base: setup.client_base,
             consumed: 0,
+            resume_redirect: self.resume_redirect,
             control: None,
             total: &down_total,
             count: &|n| s.meter.server_to_client(n),
@@ -266,6 +278,8 @@ struct Direction<'a> {
     dst_base: u64,
     /// Bytes userspace read from `src` and wrote to `dst`.
     consumed: u64,
+    /// Whether the program may redirect again once userspace caught up.
+    resume_redirect: bool,
     /// The control last written, to skip identical writes.
     control: Option<DirControl>,
     /// Bytes moved so far (metered).
@@ -394,6 +408,18 @@ impl Direction<'_> {
     async fn write_passed(&mut self, data: &[u8]) -> Result<(), Abort> {
         if self.src_in_map {
             self.wait_drained().await?;
+            if !self.resume_redirect && self.control.is_none_or(|c| c.flags & CTL_PASS_ALL == 0) {
+                // Once userspace carries a direction it keeps it (see `resume_redirect`).
+                let ctl = DirControl {
+                    flags: CTL_PASS_ALL,
+                    ..self.control.unwrap_or_default()
+                };
+                self.kernel.set_control(self.src_cookie, ctl).map_err(|e| {
+                    tracing::warn!("sockmap: writing control failed: {e}");
+                    Abort(self.src_side)
+                })?;
+                self.control = Some(ctl);
+            }
         }
         write_all(self.dst, data).await.map_err(|e| {
             tracing::debug!(
