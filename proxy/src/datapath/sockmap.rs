@@ -352,10 +352,32 @@ impl Direction<'_> {
         let st = self.stats()?;
         let moved = self.meter(st.redirected + self.consumed);
         if self.src_in_map {
+            self.check_no_duplicates(&st)?;
             let written = self.dst_written()?;
             self.set_control(written)?;
         }
         Ok(moved)
+    }
+
+    /// The program must never handle more bytes than TCP received in sequence. It can: the
+    /// kernel's `tcp_read_skb` hands the verdict whole skbs, including the already-received
+    /// head of a partially retransmitted one (retransmits follow receive-side drops under
+    /// memory pressure), so those bytes would be forwarded twice. Such a stream is
+    /// corrupt; abort it (both sides get a reset) rather than deliver it.
+    fn check_no_duplicates(&self, st: &DirStats) -> Result<(), Abort> {
+        // Read after the counters: `received` can only have grown since.
+        let received = tcp_info(self.src)
+            .map_err(|_| Abort(self.src_side))?
+            .bytes_received;
+        if st.redirected + st.passed > received {
+            tracing::error!(
+                "sockmap: the kernel handed {} bytes to the verdict but TCP received only \
+                 {received} in sequence (duplicated retransmit); resetting the session",
+                st.redirected + st.passed
+            );
+            return Err(Abort(self.src_side));
+        }
+        Ok(())
     }
 
     fn meter(&self, now: u64) -> bool {
@@ -407,6 +429,7 @@ impl Direction<'_> {
     /// Writes bytes the program passed to `src`'s own queue on to `dst`, in order.
     async fn write_passed(&mut self, data: &[u8]) -> Result<(), Abort> {
         if self.src_in_map {
+            self.check_no_duplicates(&self.stats()?)?;
             self.wait_drained().await?;
             if !self.resume_redirect && self.control.is_none_or(|c| c.flags & CTL_PASS_ALL == 0) {
                 // Once userspace carries a direction it keeps it (see `resume_redirect`).
@@ -463,6 +486,9 @@ impl Direction<'_> {
                     .map_err(|_| Abort(self.src_side))?
                     .bytes_received;
                 let handled = st.redirected + st.passed;
+                if handled > received {
+                    self.check_no_duplicates(&st)?;
+                }
                 let written = self.dst_written()?;
                 // `received` counts the FIN.
                 if received <= handled + 1 && written >= st.redirected + self.consumed {
