@@ -417,6 +417,36 @@ async fn server_reset_mid_stream_resets_the_client() {
     assert_eq!(t.end, End::ServerAbort);
 }
 
+/// A reset on one side ends the session even when the other direction is idle: the idle
+/// peer sees the reset at once instead of an open connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reset_while_the_other_direction_is_idle() {
+    let Some(path) = path() else { return };
+    for client_resets in [true, false] {
+        let mut p = pair(&path).await;
+        p.client.write_all(b"query").await.unwrap();
+        let mut q = [0u8; 5];
+        p.server.read_exact(&mut q).await.unwrap();
+        let (idle, end) = if client_resets {
+            reset(p.client);
+            (p.server, End::ClientAbort)
+        } else {
+            reset(p.server);
+            (p.client, End::ServerAbort)
+        };
+        let mut idle = idle;
+        let (_, errored) = tokio::time::timeout(Duration::from_secs(5), drain(&mut idle))
+            .await
+            .expect("the idle side was never told");
+        assert!(errored, "the idle side must see a reset");
+        let t = tokio::time::timeout(Duration::from_secs(5), p.forward)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(t.end, end);
+    }
+}
+
 /// A client that sends and closes before the path gets its socket (it cannot be inserted:
 /// the session falls back to copying) still delivers every byte and its EOF.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -235,10 +235,9 @@ impl SockmapPath {
             total: &down_total,
             count: &|n| s.meter.server_to_client(n),
         };
-        let both = async {
-            let (a, b) = tokio::join!(up.run(), down.run());
-            a.and(b)
-        };
+        // The first failure ends the session at once: the other direction may be idle
+        // and would otherwise keep it (and the aborted peer) open indefinitely.
+        let both = async { tokio::try_join!(up.run(), down.run()).map(|_| ()) };
         let end = tokio::select! {
             r = both => match r {
                 Ok(()) => End::Done,
