@@ -112,10 +112,10 @@ impl DataPath {
 
 // --- sockmap selection (kept apart from the other paths' selection) ---
 /// `auto`, as far as sockmap is concerned: probe it (loading the program once) and log what
-/// was found, but pick copy. sockmap is correct in every test and in 40 repeated 2 GiB
-/// transfers, yet a closely related mode (going back from userspace to kernel redirect)
-/// corrupted about 1 stream in 16 without a root cause (docs/datapaths.md), and it measured
-/// at best level with copy; until both change it is used only when asked for by name.
+/// was found, but pick copy. Under bulk load with receive-side drops the kernel hands the
+/// verdict the head of a partial retransmit twice; sockmap detects that and resets the
+/// session, but about one 2 GiB stream in 15-40 is affected (docs/datapaths.md), and it
+/// measured at best level with copy; until both change it is used only when asked for.
 fn select_auto(listen: &str) -> DataPath {
     match SockmapPath::load() {
         Ok(_) => tracing::info!(
