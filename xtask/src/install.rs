@@ -56,9 +56,12 @@ pub fn missing_of<'a>(packages: &[&'a str]) -> Vec<&'a str> {
 }
 
 /// Installs whatever of [`PACKAGES`] is missing; quick when everything is there.
+/// Everything the demo, the tests and the bench need: the Debian packages above, then the
+/// eBPF build chain (so `cargo build` produces the sockmap program).
 pub fn ensure() -> Result<()> {
     let names: Vec<&str> = PACKAGES.iter().map(|(p, _)| *p).collect();
-    ensure_packages(&names)
+    ensure_packages(&names)?;
+    crate::ebpf::ensure_toolchain()
 }
 
 /// Installs whatever of `packages` is missing.

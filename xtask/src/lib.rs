@@ -2,6 +2,8 @@
 //!
 //! Where things live:
 //! - [`install`]: idempotent installation of the Debian packages the demo and tests need.
+//! - [`ebpf`]: the eBPF build chain (llvm-22, bpf-linker, nightly rust-src) and building
+//!   `proxy-ebpf` by hand.
 //! - [`mariadb`]: [`mariadb::MariaDbPair`], two local MariaDB servers in master-master
 //!   replication (the one implementation used by both the demo and `tests/`).
 //! - [`process`]: starting helper processes so they die with us, stopping them by PID.
@@ -12,6 +14,7 @@
 //! - [`test`]: `cargo xtask test` (the body of `.ci/run`).
 
 pub mod demo;
+pub mod ebpf;
 pub mod install;
 pub mod mariadb;
 pub mod process;
