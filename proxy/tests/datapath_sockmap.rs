@@ -76,8 +76,11 @@ fn config() -> Config {
             node: "t".into(),
             description: String::new(),
             stats_timeout: Duration::from_secs(10),
+            uid: None,
+            gid: None,
         },
         stats_sockets: vec![],
+        web: None,
         listens: vec![Listen {
             name: "L".into(),
             binds: vec![],
