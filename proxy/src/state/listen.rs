@@ -4,7 +4,7 @@
 
 use super::check::CheckResult;
 use super::counters::Counters;
-use super::server::{AdminChange, Change, ServerState};
+use super::server::{AdminChange, Change, ForcedHealth, ServerState};
 use crate::balance::{Balancer, Candidate};
 use crate::config::{self, Failback, OnMarkedDown, OnMarkedUp};
 use crate::datapath::DataPathKind;
@@ -340,8 +340,8 @@ impl ListenState {
     }
 
     /// `set server B/S health up|stopping|down`.
-    pub fn force_health(&self, srv: &ServerState, up: bool) {
-        let c = srv.force_health(up);
+    pub fn force_health(&self, srv: &ServerState, forced: ForcedHealth) {
+        let c = srv.force_health(forced);
         if c.health == Transition::WentUp {
             self.after_up(srv);
         }

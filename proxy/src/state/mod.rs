@@ -23,7 +23,7 @@ pub use counters::{Counters, RateCounter};
 pub use history::{CHECK_BUCKETS, CheckLatency, HISTORY_LEN, History, StateChange};
 pub use listen::{BackendSnapshot, ListenState};
 pub use runtime::{Runtime, SessionInfo};
-pub use server::{AdminChange, OpState, ServerSnapshot, ServerState, admin};
+pub use server::{AdminChange, ForcedHealth, OpState, ServerSnapshot, ServerState, admin};
 pub use status::ServerMode;
 
 #[cfg(test)]

@@ -72,6 +72,8 @@ pub struct ServerSnapshot {
     pub chkdown: u64,
     pub maxconn: Option<u32>,
     pub usable: bool,
+    /// Forced "stopping" (`set server B/S health stopping`, HAProxy's NOLB).
+    pub stopping: bool,
 }
 
 impl ServerSnapshot {
@@ -81,11 +83,13 @@ impl ServerSnapshot {
     pub fn drain(&self) -> bool {
         self.admin & admin::DRAIN != 0
     }
+    /// HAProxy's operational state: maintenance stops a server whatever its health, and a
+    /// forced "stopping" server is stopping.
     pub fn op_state(&self) -> OpState {
-        if self.up {
-            OpState::Running
-        } else {
-            OpState::Stopped
+        match (self.up && !self.maint(), self.stopping) {
+            (false, _) => OpState::Stopped,
+            (true, true) => OpState::Stopping,
+            (true, false) => OpState::Running,
         }
     }
 }
@@ -106,17 +110,23 @@ struct Inner {
     chkdown: u64,
     history: History,
     latency: CheckLatency,
+    /// Forced "stopping" (HAProxy NOLB): up, but no new sessions until the next passed
+    /// check or forced health.
+    stopping: bool,
 }
 
 impl Inner {
     fn mode(&self) -> ServerMode {
-        ServerMode::of(self.admin, self.up())
+        ServerMode::of(self.admin, self.up(), self.stopping)
     }
     fn up(&self) -> bool {
         self.fsm.is_none_or(|f| f.is_up())
     }
     fn usable(&self) -> bool {
-        self.admin & (admin::MAINT | admin::DRAIN) == 0 && self.uweight > 0 && self.up()
+        self.admin & (admin::MAINT | admin::DRAIN) == 0
+            && self.uweight > 0
+            && self.up()
+            && !self.stopping
     }
     fn counts_as_down(&self) -> bool {
         self.admin & admin::MAINT != 0 || !self.up()
@@ -133,6 +143,15 @@ impl Inner {
             _ => {}
         }
     }
+}
+
+/// `set server B/S health up|stopping|down`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ForcedHealth {
+    Up,
+    /// UP but taking no new sessions (HAProxy NOLB) until the next passed check.
+    Stopping,
+    Down,
 }
 
 /// An admin request on a server.
@@ -186,6 +205,7 @@ impl ServerState {
             chkfail: 0,
             chkdown: 0,
             history: History::default(),
+            stopping: false,
             latency: CheckLatency::default(),
         };
         inner.mark_changed(now);
@@ -264,6 +284,7 @@ impl ServerState {
             chkdown: i.chkdown,
             maxconn: self.config.maxconn,
             usable: i.usable(),
+            stopping: i.stopping && i.up(),
         }
     }
 
@@ -318,6 +339,11 @@ impl ServerState {
         if health == Transition::WentDown {
             i.chkdown += 1;
         }
+        // A passed check brings a forced "stopping" server back to running, as in HAProxy;
+        // going DOWN ends it too.
+        if success || health == Transition::WentDown {
+            i.stopping = false;
+        }
         if health != Transition::None {
             i.mark_changed(now);
         }
@@ -331,26 +357,28 @@ impl ServerState {
     }
 
     /// Forces the health state (`set server B/S health up|stopping|down`).
-    pub(crate) fn force_health(&self, up: bool) -> Change {
+    pub(crate) fn force_health(&self, forced: ForcedHealth) -> Change {
         let now = Instant::now();
         let mut i = self.inner.lock().unwrap();
         let was_usable = i.usable();
         let before = i.mode();
+        let up = forced != ForcedHealth::Down;
         let health = match i.fsm.as_mut() {
             Some(f) => f.force(up),
             None => Transition::None,
         };
+        i.stopping = forced == ForcedHealth::Stopping;
         if health == Transition::WentDown {
             i.chkdown += 1;
         }
-        if health != Transition::None {
+        if health != Transition::None || before != i.mode() {
             i.mark_changed(now);
         }
         let after = i.mode();
-        let reason = if up {
-            "health forced up"
-        } else {
-            "health forced down"
+        let reason = match forced {
+            ForcedHealth::Up => "health forced up",
+            ForcedHealth::Stopping => "health forced stopping",
+            ForcedHealth::Down => "health forced down",
         };
         i.history.record(before, after, reason);
         Change {

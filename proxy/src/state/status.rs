@@ -15,15 +15,19 @@ pub enum ServerMode {
     Maint,
     /// Healthy but taking no new sessions (`set server state drain`).
     Drain,
+    /// Up but stopping: no new sessions (`set server health stopping`).
+    Nolb,
 }
 
 impl ServerMode {
-    /// From the admin bits and the health: MAINT wins, then DOWN, then DRAIN.
-    pub fn of(admin_bits: u8, up: bool) -> ServerMode {
+    /// From the admin bits and the health: MAINT wins, then DOWN, then NOLB, then DRAIN.
+    pub fn of(admin_bits: u8, up: bool, stopping: bool) -> ServerMode {
         if admin_bits & admin::MAINT != 0 {
             ServerMode::Maint
         } else if !up {
             ServerMode::Down
+        } else if stopping {
+            ServerMode::Nolb
         } else if admin_bits & admin::DRAIN != 0 {
             ServerMode::Drain
         } else {
@@ -37,12 +41,13 @@ impl ServerMode {
             ServerMode::Down => "DOWN",
             ServerMode::Maint => "MAINT",
             ServerMode::Drain => "DRAIN",
+            ServerMode::Nolb => "NOLB",
         }
     }
 }
 
 impl ServerSnapshot {
     pub fn mode(&self) -> ServerMode {
-        ServerMode::of(self.admin, self.up)
+        ServerMode::of(self.admin, self.up, self.stopping)
     }
 }

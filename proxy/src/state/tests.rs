@@ -260,7 +260,7 @@ async fn history_records_check_admin_and_forced_changes() {
     l.set_admin(p, AdminChange::Maint);
     l.set_admin(p, AdminChange::Ready);
     l.set_admin(p, AdminChange::Drain);
-    l.force_health(p, false);
+    l.force_health(p, ForcedHealth::Down);
     let h: Vec<(ServerMode, ServerMode)> = p.history().iter().map(|c| (c.from, c.to)).collect();
     assert_eq!(
         h,
@@ -300,4 +300,40 @@ async fn mode_is_maint_then_down_then_drain() {
         "MAINT wins over all"
     );
     assert_eq!(ServerMode::Maint.as_str(), "MAINT");
+}
+
+#[tokio::test]
+async fn forced_stopping_is_nolb_until_the_next_passed_check() {
+    let l = ListenState::new(
+        1,
+        listen(vec![server("A", 1, false), server("B", 2, false)]),
+    );
+    let a = l.server("A").unwrap();
+    succeed(&l, "A", 1);
+    l.force_health(a, ForcedHealth::Stopping);
+    let snap = a.snapshot();
+    assert_eq!(snap.mode(), ServerMode::Nolb);
+    assert_eq!(snap.op_state(), OpState::Stopping);
+    assert!(snap.up && !snap.usable);
+    assert_eq!(
+        picks(&l, 3),
+        ["B", "B", "B"],
+        "no new sessions while stopping"
+    );
+    succeed(&l, "A", 1);
+    assert_eq!(
+        a.snapshot().mode(),
+        ServerMode::Up,
+        "a passed check ends NOLB"
+    );
+    assert!(a.is_usable());
+    l.force_health(a, ForcedHealth::Stopping);
+    fail(&l, "A", 3);
+    assert_eq!(a.snapshot().mode(), ServerMode::Down);
+    succeed(&l, "A", 2);
+    assert_eq!(
+        a.snapshot().mode(),
+        ServerMode::Up,
+        "going DOWN ended NOLB for good"
+    );
 }

@@ -16,6 +16,13 @@ pub fn server_status(s: &ServerSnapshot) -> String {
         let top = s.rise + s.fall.saturating_sub(1);
         let failing = s.check_enabled && s.health < top;
         let going = || format!("{}/{}", (s.health + 1).saturating_sub(s.rise), s.fall);
+        if s.stopping {
+            return if failing {
+                format!("NOLB {}", going())
+            } else {
+                "NOLB".into()
+            };
+        }
         if s.drain() {
             return if failing {
                 format!("DRAIN {}", going())
@@ -127,7 +134,19 @@ mod tests {
             chkdown: 0,
             maxconn: None,
             usable: up,
+            stopping: false,
         }
+    }
+
+    #[test]
+    fn stopping_is_nolb() {
+        let mut s = snap(true, 4);
+        s.stopping = true;
+        assert_eq!(server_status(&s), "NOLB");
+        s.health = 3;
+        assert_eq!(server_status(&s), "NOLB 2/3");
+        s.admin = admin::FMAINT;
+        assert_eq!(server_status(&s), "MAINT");
     }
 
     #[test]

@@ -373,6 +373,7 @@ fn server(out: &mut String, servers: &[(&ListenState, &ServerState, ServerSnapsh
             ServerMode::Down => "DOWN",
             ServerMode::Maint => "MAINT",
             ServerMode::Drain => "DRAIN",
+            ServerMode::Nolb => "NOLB",
         };
         for state in SERVER_STATES {
             let mut labels = server_labels(l, s);

@@ -56,7 +56,7 @@ fn mode_class(m: ServerMode) -> &'static str {
         ServerMode::Up => "up",
         ServerMode::Down => "down",
         ServerMode::Maint => "maint",
-        ServerMode::Drain => "drain",
+        ServerMode::Drain | ServerMode::Nolb => "drain",
     }
 }
 

@@ -1,12 +1,12 @@
 //! `set server <backend>/<server> state ready|drain|maint`, `weight <w>[%]` and
-//! `health up|down`.
+//! `health up|stopping|down` (stopping is HAProxy's NOLB: up, no new sessions, until the
+//! next passed check).
 //!
-//! `health stopping` (HAProxy's NOLB) has no equivalent in sockhop's state model, and
-//! forcing the health of a server without a health check has no effect in it: both answer
-//! with an error instead of pretending.
+//! Forcing the health of a server without a health check has no effect in sockhop's state
+//! model (its health cannot change), so it answers with an error instead of pretending.
 
 use super::{Reply, find_server, weight};
-use crate::state::Runtime;
+use crate::state::{ForcedHealth, Runtime};
 use crate::stats::command::{Health, ServerChange};
 
 pub fn run(rt: &Runtime, target: &str, change: Result<ServerChange, String>) -> Reply {
@@ -24,14 +24,16 @@ pub fn run(rt: &Runtime, target: &str, change: Result<ServerChange, String>) -> 
             weight::apply(&listen, &server, w);
             Reply::done()
         }
-        Ok(ServerChange::Health(Health::Stopping)) => Reply::error(
-            "'set server <srv> health stopping' is not supported by sockhop; use 'set server <srv> state drain'.\n",
-        ),
         Ok(ServerChange::Health(_)) if server.check_kind().is_none() => {
             Reply::error("This server has no health check: use 'set server <srv> state' instead.\n")
         }
         Ok(ServerChange::Health(h)) => {
-            listen.force_health(&server, h == Health::Up);
+            let forced = match h {
+                Health::Up => ForcedHealth::Up,
+                Health::Stopping => ForcedHealth::Stopping,
+                Health::Down => ForcedHealth::Down,
+            };
+            listen.force_health(&server, forced);
             Reply::done()
         }
     }
