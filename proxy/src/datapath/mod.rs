@@ -3,6 +3,7 @@
 //! The control plane (accepting, choosing a server, connecting) ends by handing both sockets
 //! to a [`DataPath`]; it does not know how the bytes move. Each path lives in its own file:
 //! - `copy.rs`: portable userspace copy on tokio, always available.
+//! - `uring/`: io_uring paths `splice` (zero copy through pipes) and `uring` (ring copy).
 //!
 //! Every path honours the same contract ([`DataPath::forward`]): half-close in both
 //! directions, inactivity timeouts per side, cancellation (admin `shutdown session(s)`,
@@ -10,9 +11,11 @@
 
 mod copy;
 mod meter;
+pub mod uring;
 
 pub use copy::CopyPath;
 pub use meter::Meter;
+pub use uring::{SplicePath, UringPath};
 
 use crate::config::DataPathChoice;
 use std::time::Duration;
@@ -23,12 +26,16 @@ use tokio_util::sync::CancellationToken;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DataPathKind {
     Copy,
+    Splice,
+    Uring,
 }
 
 impl DataPathKind {
     pub fn as_str(self) -> &'static str {
         match self {
             DataPathKind::Copy => "copy",
+            DataPathKind::Splice => "splice",
+            DataPathKind::Uring => "uring",
         }
     }
 }
@@ -47,6 +54,8 @@ pub enum DataPathError {
 #[derive(Debug, Clone)]
 pub enum DataPath {
     Copy(CopyPath),
+    Splice(SplicePath),
+    Uring(UringPath),
 }
 
 impl DataPath {
@@ -59,8 +68,21 @@ impl DataPath {
         let path = match choice {
             DataPathChoice::Auto | DataPathChoice::Copy => DataPath::Copy(CopyPath),
             DataPathChoice::Sockmap => return Err(unavailable("sockmap")),
-            DataPathChoice::Splice => return Err(unavailable("splice")),
-            DataPathChoice::Uring => return Err(unavailable("uring")),
+            // io_uring paths: availability is probed once per process.
+            DataPathChoice::Splice => DataPath::Splice(SplicePath::new().map_err(|reason| {
+                DataPathError::Unavailable {
+                    wanted: "splice",
+                    reason,
+                }
+            })?),
+            DataPathChoice::Uring => {
+                DataPath::Uring(
+                    UringPath::new().map_err(|reason| DataPathError::Unavailable {
+                        wanted: "uring",
+                        reason,
+                    })?,
+                )
+            }
         };
         tracing::info!(
             "Proxy {listen}: data path '{}' (wanted '{}').",
@@ -73,6 +95,8 @@ impl DataPath {
     pub fn kind(&self) -> DataPathKind {
         match self {
             DataPath::Copy(_) => DataPathKind::Copy,
+            DataPath::Splice(_) => DataPathKind::Splice,
+            DataPath::Uring(_) => DataPathKind::Uring,
         }
     }
 
@@ -86,6 +110,8 @@ impl DataPath {
     ) -> Transfer {
         match self {
             DataPath::Copy(p) => p.forward(client, server, session).await,
+            DataPath::Splice(p) => p.forward(client, server, session).await,
+            DataPath::Uring(p) => p.forward(client, server, session).await,
         }
     }
 }
