@@ -54,7 +54,7 @@ pub(super) fn check(mode: Mode) -> Result<(), String> {
         ],
         Mode::RecvSend => &[
             (opcode::RecvMulti::CODE, "RECV"),
-            (opcode::Send::CODE, "SEND"),
+            (opcode::SendMsg::CODE, "SENDMSG"),
             (opcode::PollAdd::CODE, "POLL_ADD"),
             (opcode::AsyncCancel2::CODE, "ASYNC_CANCEL"),
         ],

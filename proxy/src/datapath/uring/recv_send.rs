@@ -1,5 +1,5 @@
 //! The io_uring copy direction: a multishot receive into the direction's provided-buffer ring,
-//! then a send of each filled buffer, in order, to the destination.
+//! then one gathered send (`SENDMSG`) of every filled buffer, in order, to the destination.
 //!
 //! Memory per direction is the ring's buffers: when all are filled and unsent, the receive
 //! ends with `ENOBUFS` and is re-armed once half of them have been sent. The multishot receive
@@ -13,8 +13,16 @@ use io_uring::{cqueue, opcode, types};
 use std::collections::VecDeque;
 use std::os::fd::RawFd;
 
+/// The message header of a gathered send and its vector (boxed: the kernel reads both until
+/// the send completes).
+struct Gather {
+    hdr: libc::msghdr,
+    iov: [libc::iovec; BUFS as usize],
+}
+
 pub(super) struct RecvSendDir {
     ring: BufRing,
+    msg: Box<Gather>,
     /// Filled buffers not yet fully sent: (buffer id, length).
     queue: VecDeque<(u16, u32)>,
     /// Bytes of the head buffer already sent.
@@ -26,8 +34,11 @@ pub(super) struct RecvSendDir {
 
 impl RecvSendDir {
     pub fn new(ring: BufRing) -> RecvSendDir {
+        // SAFETY: all-zero is a valid msghdr and iovec (null pointers, zero lengths).
+        let msg = Box::new(unsafe { std::mem::zeroed::<Gather>() });
         RecvSendDir {
             ring,
+            msg,
             queue: VecDeque::with_capacity(BUFS as usize),
             sent: 0,
             sending: false,
@@ -71,10 +82,16 @@ impl RecvSendDir {
                 }
                 shared.touch(dst);
                 shared.delivered(d, res as u64, meter);
-                self.sent += res as u32;
-                if let Some(&(bid, len)) = self.queue.front()
-                    && self.sent >= len
+                let mut left = res as u32;
+                while left > 0
+                    && let Some(&(bid, len)) = self.queue.front()
                 {
+                    let rest = len - self.sent;
+                    if left < rest {
+                        self.sent += left;
+                        break;
+                    }
+                    left -= rest;
                     self.queue.pop_front();
                     self.sent = 0;
                     self.ring.offer(bid);
@@ -82,14 +99,21 @@ impl RecvSendDir {
             }
             None => {}
         }
-        if !self.sending
-            && let Some(&(bid, len)) = self.queue.front()
-        {
-            // SAFETY: the buffer belongs to this direction's ring and is not offered back to
-            // the kernel until the send completes.
-            let ptr = unsafe { self.ring.buf(bid).add(self.sent as usize) };
-            let e = opcode::Send::new(types::Fd(fds[dst]), ptr, len - self.sent)
-                .flags(libc::MSG_NOSIGNAL)
+        if !self.sending && !self.queue.is_empty() {
+            // Every filled buffer goes out in one gathered send.
+            for (i, &(bid, len)) in self.queue.iter().enumerate() {
+                let skip = if i == 0 { self.sent } else { 0 };
+                // SAFETY: the buffer belongs to this direction's ring and is not offered back
+                // to the kernel until the send that covers it completes.
+                self.msg.iov[i] = libc::iovec {
+                    iov_base: unsafe { self.ring.buf(bid).add(skip as usize) } as *mut _,
+                    iov_len: (len - skip) as usize,
+                };
+            }
+            self.msg.hdr.msg_iov = self.msg.iov.as_mut_ptr();
+            self.msg.hdr.msg_iovlen = self.queue.len() as _;
+            let e = opcode::SendMsg::new(types::Fd(fds[dst]), &self.msg.hdr)
+                .flags(libc::MSG_NOSIGNAL as u32)
                 .build();
             ops.push(TAG_SEND | d as u8, e);
             self.sending = true;
