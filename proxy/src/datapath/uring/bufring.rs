@@ -9,7 +9,7 @@ use std::io;
 use std::sync::atomic::{AtomicU16, Ordering};
 
 /// Buffers per ring (a power of two) and the size of each.
-pub(super) const BUFS: u16 = 8;
+pub(super) const BUFS: u16 = 4;
 pub(super) const BUF_SIZE: u32 = 64 * 1024;
 
 pub(super) struct BufRing {

@@ -16,7 +16,7 @@ use std::sync::{Arc, mpsc};
 /// user_data of the eventfd poll that wakes the worker for commands.
 const WAKE: u64 = u64::MAX;
 /// Registered buffer rings kept for reuse when idle; beyond this they are unregistered.
-const IDLE_RINGS: usize = 256;
+const IDLE_RINGS: usize = 64;
 
 struct Worker {
     ring: Ring,
