@@ -1,6 +1,6 @@
 //! Loopback benchmark of the data paths, one process, same run: 1 GB over one connection
 //! (client -> server, median of 3) and 64-byte ping-pong round trips (p50/p99 of 3 x 20,000), directly and
-//! through each data path. Run with `cargo run --release -p sockhop --example datapath_bench`.
+//! through each data path, and through a naive `IORING_OP_SPLICE` proxy for comparison. Run with `cargo run --release -p sockhop --example datapath_bench`.
 
 use sockhop::config::{
     Balance, CheckParams, Config, DataPathChoice, Failback, Global, Listen, OnMarkedDown,
@@ -161,6 +161,72 @@ fn ping_pong(addr: SocketAddr) -> Vec<f64> {
     rtt
 }
 
+/// The naive design, for comparison only: one ring per connection, `IORING_OP_SPLICE` on
+/// blocking sockets (socket -> pipe, then pipe -> socket, per direction). The kernel runs every
+/// such splice on an io-wq worker thread.
+fn op_splice_proxy(backend: SocketAddr) -> SocketAddr {
+    use io_uring::{IoUring, opcode, types::Fd};
+    use std::os::fd::AsRawFd;
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for c in l.incoming() {
+            let client = c.unwrap();
+            let server = TcpStream::connect(backend).unwrap();
+            std::thread::spawn(move || {
+                let mut ring = IoUring::new(64).unwrap();
+                let fds = [client.as_raw_fd(), server.as_raw_fd()];
+                let mut pipes = [[0; 2]; 2];
+                for p in &mut pipes {
+                    // SAFETY: pipe() fills the two descriptors.
+                    assert_eq!(unsafe { libc::pipe(p.as_mut_ptr()) }, 0);
+                }
+                let read = |d: usize| {
+                    opcode::Splice::new(Fd(fds[d]), -1, Fd(pipes[d][1]), -1, 65536)
+                        .build()
+                        .user_data(d as u64)
+                };
+                let write = |d: usize, n: u32| {
+                    opcode::Splice::new(Fd(pipes[d][0]), -1, Fd(fds[1 - d]), -1, n)
+                        .build()
+                        .user_data(2 + d as u64)
+                };
+                for d in 0..2 {
+                    // SAFETY: the entries reference descriptors that outlive the ring.
+                    unsafe { ring.submission().push(&read(d)).unwrap() };
+                }
+                let mut open = 2;
+                while open > 0 {
+                    ring.submit_and_wait(1).unwrap();
+                    let done: Vec<(u64, i32)> = ring
+                        .completion()
+                        .map(|c| (c.user_data(), c.result()))
+                        .collect();
+                    for (ud, res) in done {
+                        let d = (ud % 2) as usize;
+                        let next = match (ud < 2, res) {
+                            (_, r) if r < 0 => None,
+                            (true, 0) => {
+                                let _ =
+                                    [&client, &server][1 - d].shutdown(std::net::Shutdown::Write);
+                                None
+                            }
+                            (true, n) => Some(write(d, n as u32)),
+                            (false, _) => Some(read(d)),
+                        };
+                        match next {
+                            // SAFETY: as above.
+                            Some(e) => unsafe { ring.submission().push(&e).unwrap() },
+                            None => open -= 1,
+                        }
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
 fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -181,6 +247,7 @@ fn main() {
         }
     }
     // Rounds interleave the paths, so a busy moment on the machine hits all of them alike.
+    targets.push(("op-splice".to_string(), op_splice_proxy(back)));
     let mut gbits = vec![Vec::new(); targets.len()];
     let mut rtts = vec![Vec::new(); targets.len()];
     for _ in 0..3 {
@@ -190,7 +257,7 @@ fn main() {
         }
     }
     println!(
-        "{:<8} {:>12} {:>10} {:>10}",
+        "{:<9} {:>12} {:>10} {:>10}",
         "path", "1GB Gbit/s", "p50 us", "p99 us"
     );
     for (i, (name, _)) in targets.iter().enumerate() {
@@ -198,6 +265,6 @@ fn main() {
         rtts[i].sort_by(f64::total_cmp);
         let r = &rtts[i];
         let (p50, p99) = (r[r.len() / 2], r[r.len() * 99 / 100]);
-        println!("{name:<8} {:>12.1} {p50:>10.1} {p99:>10.1}", gbits[i][1]);
+        println!("{name:<9} {:>12.1} {p50:>10.1} {p99:>10.1}", gbits[i][1]);
     }
 }
