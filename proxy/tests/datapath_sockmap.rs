@@ -3,10 +3,9 @@
 //! test playing both the client and the server. Needs root and the eBPF programs built;
 //! without them the tests skip with the reason, except under CI=true where that fails.
 
-use sockhop::config::{
-    Balance, CheckParams, Config, DataPathChoice, Failback, Global, Listen, OnMarkedDown,
-    OnMarkedUp, Server, Timeouts,
-};
+mod common;
+
+use sockhop::config::DataPathChoice;
 use sockhop::datapath::{End, Meter, SessionIo, SockmapPath, Transfer};
 use sockhop::state::Runtime;
 use std::sync::Arc;
@@ -46,61 +45,6 @@ fn path() -> Option<SockmapPath> {
             eprintln!("SKIP: sockmap data path unavailable: {e}");
             None
         }
-    }
-}
-
-fn config() -> Config {
-    let server = Server {
-        name: "s".into(),
-        address_text: "127.0.0.1:1".into(),
-        address: "127.0.0.1:1".parse().unwrap(),
-        check: None,
-        check_params: CheckParams {
-            inter: Duration::from_secs(2),
-            fastinter: Duration::from_secs(2),
-            downinter: Duration::from_secs(2),
-            rise: 2,
-            fall: 3,
-        },
-        weight: 1,
-        backup: false,
-        maxconn: None,
-        source: None,
-        disabled: false,
-    };
-    Config {
-        path: "test.toml".into(),
-        global: Global {
-            maxconn: 100,
-            datapath: DataPathChoice::Sockmap,
-            node: "t".into(),
-            description: String::new(),
-            stats_timeout: Duration::from_secs(10),
-            uid: None,
-            gid: None,
-        },
-        stats_sockets: vec![],
-        web: None,
-        listens: vec![Listen {
-            name: "L".into(),
-            binds: vec![],
-            balance: Balance::RoundRobin,
-            mysql_check: None,
-            maxconn: 100,
-            retries: 3,
-            allbackups: false,
-            on_marked_down: OnMarkedDown::Nothing,
-            on_marked_up: OnMarkedUp::Nothing,
-            failback: Failback::Auto,
-            timeouts: Timeouts {
-                connect: Duration::from_secs(1),
-                client: LONG,
-                server: LONG,
-                check: None,
-            },
-            datapath: None,
-            servers: vec![server],
-        }],
     }
 }
 
@@ -146,7 +90,7 @@ where
         .unwrap();
     let (server, _) = back.accept().await.unwrap();
     let client = before(client).await;
-    let rt = Arc::new(Runtime::new(config()));
+    let rt = common::runtime();
     let io = session(&rt, timeout);
     let cancel = io.cancel.clone();
     let p = path.clone();
@@ -714,7 +658,7 @@ async fn ends(
                 .await
                 .unwrap();
             let (server, _) = back.accept().await.unwrap();
-            let rt = Arc::new(Runtime::new(config()));
+            let rt = common::runtime();
             let io = session(&rt, LONG);
             let f =
                 tokio::spawn(async move { sockhop::datapath::CopyPath.forward(pc, ps, &io).await });

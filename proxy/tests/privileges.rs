@@ -95,6 +95,8 @@ level = "admin"
 [[listen]]
 name = "L"
 bind = ["127.0.0.1:{port}"]
+# io_uring workers are threads of their own: they must drop privileges too.
+datapath = "uring"
 
 [[listen.server]]
 name = "S"

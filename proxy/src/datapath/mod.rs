@@ -5,6 +5,7 @@
 //! - `copy.rs`: portable userspace copy on tokio, always available.
 //! - `sockmap.rs`: eBPF sockmap redirect (bytes stay in the kernel); `sockmap_kernel.rs`
 //!   loads its program once per process; `tcpinfo.rs` reads TCP_INFO, SIOCOUTQ, SO_COOKIE.
+//! - `uring/`: io_uring paths `splice` (zero copy through pipes) and `uring` (ring copy).
 //!
 //! Every path honours the same contract ([`DataPath::forward`]): half-close in both
 //! directions, inactivity timeouts per side, cancellation (admin `shutdown session(s)`,
@@ -16,12 +17,15 @@ mod sockmap;
 mod sockmap_kernel;
 pub mod tcpinfo;
 
+pub mod uring;
+
 pub use copy::CopyPath;
 pub use meter::Meter;
 pub use sockmap::{
     DEFAULT_CAP as SOCKMAP_DEFAULT_CAP, DEFAULT_SNDBUF as SOCKMAP_DEFAULT_SNDBUF, SockmapPath,
 };
 pub use sockmap_kernel::KernelError as SockmapError;
+pub use uring::{SplicePath, UringPath};
 
 use crate::config::DataPathChoice;
 use std::time::Duration;
@@ -33,6 +37,8 @@ use tokio_util::sync::CancellationToken;
 pub enum DataPathKind {
     Copy,
     Sockmap,
+    Splice,
+    Uring,
 }
 
 impl DataPathKind {
@@ -40,6 +46,8 @@ impl DataPathKind {
         match self {
             DataPathKind::Copy => "copy",
             DataPathKind::Sockmap => "sockmap",
+            DataPathKind::Splice => "splice",
+            DataPathKind::Uring => "uring",
         }
     }
 }
@@ -59,15 +67,13 @@ pub enum DataPathError {
 pub enum DataPath {
     Copy(CopyPath),
     Sockmap(SockmapPath),
+    Splice(SplicePath),
+    Uring(UringPath),
 }
 
 impl DataPath {
     /// Picks the data path for `choice` on this kernel, logging the decision.
     pub fn select(choice: DataPathChoice, listen: &str) -> Result<DataPath, DataPathError> {
-        let unavailable = |wanted: &'static str| DataPathError::Unavailable {
-            wanted,
-            reason: "this build of sockhop has only the copy data path".into(),
-        };
         let path = match choice {
             DataPathChoice::Copy => DataPath::Copy(CopyPath),
             DataPathChoice::Auto => select_auto(listen),
@@ -77,8 +83,21 @@ impl DataPath {
                     reason: e.to_string(),
                 })?)
             }
-            DataPathChoice::Splice => return Err(unavailable("splice")),
-            DataPathChoice::Uring => return Err(unavailable("uring")),
+            // io_uring paths: availability is probed once per process.
+            DataPathChoice::Splice => DataPath::Splice(SplicePath::new().map_err(|reason| {
+                DataPathError::Unavailable {
+                    wanted: "splice",
+                    reason,
+                }
+            })?),
+            DataPathChoice::Uring => {
+                DataPath::Uring(
+                    UringPath::new().map_err(|reason| DataPathError::Unavailable {
+                        wanted: "uring",
+                        reason,
+                    })?,
+                )
+            }
         };
         tracing::info!(
             "Proxy {listen}: data path '{}' (wanted '{}').",
@@ -92,6 +111,8 @@ impl DataPath {
         match self {
             DataPath::Copy(_) => DataPathKind::Copy,
             DataPath::Sockmap(_) => DataPathKind::Sockmap,
+            DataPath::Splice(_) => DataPathKind::Splice,
+            DataPath::Uring(_) => DataPathKind::Uring,
         }
     }
 
@@ -106,6 +127,8 @@ impl DataPath {
         match self {
             DataPath::Copy(p) => p.forward(client, server, session).await,
             DataPath::Sockmap(p) => p.forward(client, server, session).await,
+            DataPath::Splice(p) => p.forward(client, server, session).await,
+            DataPath::Uring(p) => p.forward(client, server, session).await,
         }
     }
 }

@@ -1,0 +1,270 @@
+//! Loopback benchmark of the data paths, one process, same run: 1 GB over one connection
+//! (client -> server, median of 3) and 64-byte ping-pong round trips (p50/p99 of 3 x 20,000), directly and
+//! through each data path, and through a naive `IORING_OP_SPLICE` proxy for comparison. Run with `cargo run --release -p sockhop --example datapath_bench`.
+
+use sockhop::config::{
+    Balance, CheckParams, Config, DataPathChoice, Failback, Global, Listen, OnMarkedDown,
+    OnMarkedUp, Server, Timeouts,
+};
+use sockhop::datapath::{DataPath, Meter, SessionIo};
+use sockhop::state::Runtime;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
+
+const GB: u64 = 1 << 30;
+const ROUND_TRIPS: usize = 20_000;
+
+fn runtime() -> Arc<Runtime> {
+    let server = Server {
+        name: "s1".into(),
+        address_text: "127.0.0.1:1".into(),
+        address: "127.0.0.1:1".parse().unwrap(),
+        check: None,
+        check_params: CheckParams {
+            inter: Duration::from_secs(2),
+            fastinter: Duration::from_secs(2),
+            downinter: Duration::from_secs(2),
+            rise: 2,
+            fall: 3,
+        },
+        weight: 1,
+        backup: false,
+        maxconn: None,
+        source: None,
+        disabled: false,
+    };
+    let listen = Listen {
+        name: "bench".into(),
+        binds: vec![],
+        balance: Balance::First,
+        mysql_check: None,
+        maxconn: 1000,
+        retries: 0,
+        allbackups: false,
+        on_marked_down: OnMarkedDown::Nothing,
+        on_marked_up: OnMarkedUp::Nothing,
+        failback: Failback::Auto,
+        timeouts: Timeouts {
+            connect: Duration::from_secs(1),
+            client: Duration::from_secs(60),
+            server: Duration::from_secs(60),
+            check: None,
+        },
+        datapath: None,
+        servers: vec![server],
+    };
+    Arc::new(Runtime::new(Config {
+        path: "bench.toml".into(),
+        global: Global {
+            maxconn: 1000,
+            datapath: DataPathChoice::Auto,
+            node: "bench".into(),
+            description: String::new(),
+            stats_timeout: Duration::from_secs(10),
+        },
+        stats_sockets: vec![],
+        listens: vec![listen],
+    }))
+}
+
+/// Starts a proxy on `rt` in front of `backend` and returns its address.
+fn proxy(rt: &tokio::runtime::Runtime, path: DataPath, backend: SocketAddr) -> SocketAddr {
+    let state = runtime();
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    rt.spawn(async move {
+        loop {
+            let (client, _) = listener.accept().await.unwrap();
+            let server = tokio::net::TcpStream::connect(backend).await.unwrap();
+            let path = path.clone();
+            let listen = state.listens[0].clone();
+            let s = SessionIo {
+                client_timeout: Duration::from_secs(60),
+                server_timeout: Duration::from_secs(60),
+                cancel: CancellationToken::new(),
+                meter: Meter {
+                    runtime: state.clone(),
+                    server: listen.servers[0].clone(),
+                    listen,
+                },
+            };
+            tokio::spawn(async move { path.forward(client, server, &s).await });
+        }
+    });
+    addr
+}
+
+/// A server that sinks each connection's bytes to EOF, or echoes 64-byte messages.
+fn backend() -> SocketAddr {
+    let l = TcpListener::bind("127.0.0.2:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for c in l.incoming() {
+            let mut c = c.unwrap();
+            c.set_nodelay(true).unwrap();
+            std::thread::spawn(move || {
+                let mut buf = vec![0u8; 256 * 1024];
+                loop {
+                    match c.read(&mut buf) {
+                        Ok(0) | Err(_) => return,
+                        // Ping-pong messages are exactly 64 bytes; bulk reads are larger.
+                        Ok(64) => {
+                            if c.write_all(&buf[..64]).is_err() {
+                                return;
+                            }
+                        }
+                        Ok(_) => {}
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+fn throughput(addr: SocketAddr) -> f64 {
+    let mut c = TcpStream::connect(addr).unwrap();
+    let buf = vec![1u8; 256 * 1024];
+    let start = Instant::now();
+    let mut sent = 0;
+    while sent < GB {
+        c.write_all(&buf).unwrap();
+        sent += buf.len() as u64;
+    }
+    c.shutdown(std::net::Shutdown::Write).unwrap();
+    let mut rest = [0u8; 1];
+    // The sink closes after EOF: that read returns once every byte went through.
+    let _ = c.read(&mut rest);
+    (GB * 8) as f64 / start.elapsed().as_secs_f64() / 1e9
+}
+
+/// Round-trip times in microseconds, after a warm-up.
+fn ping_pong(addr: SocketAddr) -> Vec<f64> {
+    let mut c = TcpStream::connect(addr).unwrap();
+    c.set_nodelay(true).unwrap();
+    let msg = [5u8; 64];
+    let mut back = [0u8; 64];
+    let mut rtt = Vec::with_capacity(ROUND_TRIPS);
+    for i in 0..ROUND_TRIPS + 1000 {
+        let t = Instant::now();
+        c.write_all(&msg).unwrap();
+        c.read_exact(&mut back).unwrap();
+        if i >= 1000 {
+            rtt.push(t.elapsed().as_secs_f64() * 1e6);
+        }
+    }
+    rtt
+}
+
+/// The naive design, for comparison only: one ring per connection, `IORING_OP_SPLICE` on
+/// blocking sockets (socket -> pipe, then pipe -> socket, per direction). The kernel runs every
+/// such splice on an io-wq worker thread.
+fn op_splice_proxy(backend: SocketAddr) -> SocketAddr {
+    use io_uring::{IoUring, opcode, types::Fd};
+    use std::os::fd::AsRawFd;
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for c in l.incoming() {
+            let client = c.unwrap();
+            let server = TcpStream::connect(backend).unwrap();
+            std::thread::spawn(move || {
+                let mut ring = IoUring::new(64).unwrap();
+                let fds = [client.as_raw_fd(), server.as_raw_fd()];
+                let mut pipes = [[0; 2]; 2];
+                for p in &mut pipes {
+                    // SAFETY: pipe() fills the two descriptors.
+                    assert_eq!(unsafe { libc::pipe(p.as_mut_ptr()) }, 0);
+                }
+                let read = |d: usize| {
+                    opcode::Splice::new(Fd(fds[d]), -1, Fd(pipes[d][1]), -1, 65536)
+                        .build()
+                        .user_data(d as u64)
+                };
+                let write = |d: usize, n: u32| {
+                    opcode::Splice::new(Fd(pipes[d][0]), -1, Fd(fds[1 - d]), -1, n)
+                        .build()
+                        .user_data(2 + d as u64)
+                };
+                for d in 0..2 {
+                    // SAFETY: the entries reference descriptors that outlive the ring.
+                    unsafe { ring.submission().push(&read(d)).unwrap() };
+                }
+                let mut open = 2;
+                while open > 0 {
+                    ring.submit_and_wait(1).unwrap();
+                    let done: Vec<(u64, i32)> = ring
+                        .completion()
+                        .map(|c| (c.user_data(), c.result()))
+                        .collect();
+                    for (ud, res) in done {
+                        let d = (ud % 2) as usize;
+                        let next = match (ud < 2, res) {
+                            (_, r) if r < 0 => None,
+                            (true, 0) => {
+                                let _ =
+                                    [&client, &server][1 - d].shutdown(std::net::Shutdown::Write);
+                                None
+                            }
+                            (true, n) => Some(write(d, n as u32)),
+                            (false, _) => Some(read(d)),
+                        };
+                        match next {
+                            // SAFETY: as above.
+                            Some(e) => unsafe { ring.submission().push(&e).unwrap() },
+                            None => open -= 1,
+                        }
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+fn main() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let back = backend();
+    let mut targets = vec![("direct".to_string(), back)];
+    for choice in [
+        DataPathChoice::Copy,
+        DataPathChoice::Uring,
+        DataPathChoice::Splice,
+    ] {
+        let _guard = rt.enter();
+        match DataPath::select(choice, "bench") {
+            Ok(p) => targets.push((p.kind().as_str().to_string(), proxy(&rt, p, back))),
+            Err(e) => println!("{e}"),
+        }
+    }
+    // Rounds interleave the paths, so a busy moment on the machine hits all of them alike.
+    targets.push(("op-splice".to_string(), op_splice_proxy(back)));
+    let mut gbits = vec![Vec::new(); targets.len()];
+    let mut rtts = vec![Vec::new(); targets.len()];
+    for _ in 0..3 {
+        for (i, (_, addr)) in targets.iter().enumerate() {
+            gbits[i].push(throughput(*addr));
+            rtts[i].extend(ping_pong(*addr));
+        }
+    }
+    println!(
+        "{:<9} {:>12} {:>10} {:>10}",
+        "path", "1GB Gbit/s", "p50 us", "p99 us"
+    );
+    for (i, (name, _)) in targets.iter().enumerate() {
+        gbits[i].sort_by(f64::total_cmp);
+        rtts[i].sort_by(f64::total_cmp);
+        let r = &rtts[i];
+        let (p50, p99) = (r[r.len() / 2], r[r.len() * 99 / 100]);
+        println!("{name:<9} {:>12.1} {p50:>10.1} {p99:>10.1}", gbits[i][1]);
+    }
+}
