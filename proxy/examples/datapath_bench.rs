@@ -1,11 +1,10 @@
 //! Loopback benchmark of the data paths, one process, same run: 1 GB over one connection
 //! (client -> server, median of 3) and 64-byte ping-pong round trips (p50/p99 of 3 x 20,000), directly and
-//! through each data path, and through a naive `IORING_OP_SPLICE` proxy for comparison. Run with `cargo run --release -p sockhop --example datapath_bench`.
+//! through each data path (sockmap when its program loads), and through a naive
+//! `IORING_OP_SPLICE` proxy for comparison. Run with
+//! `cargo run --release -p sockhop --example datapath_bench`.
 
-use sockhop::config::{
-    Balance, CheckParams, Config, DataPathChoice, Failback, Global, Listen, OnMarkedDown,
-    OnMarkedUp, Server, Timeouts,
-};
+use sockhop::config::DataPathChoice;
 use sockhop::datapath::{DataPath, Meter, SessionIo};
 use sockhop::state::Runtime;
 use std::io::{Read, Write};
@@ -18,56 +17,20 @@ const GB: u64 = 1 << 30;
 const ROUND_TRIPS: usize = 20_000;
 
 fn runtime() -> Arc<Runtime> {
-    let server = Server {
-        name: "s1".into(),
-        address_text: "127.0.0.1:1".into(),
-        address: "127.0.0.1:1".parse().unwrap(),
-        check: None,
-        check_params: CheckParams {
-            inter: Duration::from_secs(2),
-            fastinter: Duration::from_secs(2),
-            downinter: Duration::from_secs(2),
-            rise: 2,
-            fall: 3,
-        },
-        weight: 1,
-        backup: false,
-        maxconn: None,
-        source: None,
-        disabled: false,
-    };
-    let listen = Listen {
-        name: "bench".into(),
-        binds: vec![],
-        balance: Balance::First,
-        mysql_check: None,
-        maxconn: 1000,
-        retries: 0,
-        allbackups: false,
-        on_marked_down: OnMarkedDown::Nothing,
-        on_marked_up: OnMarkedUp::Nothing,
-        failback: Failback::Auto,
-        timeouts: Timeouts {
-            connect: Duration::from_secs(1),
-            client: Duration::from_secs(60),
-            server: Duration::from_secs(60),
-            check: None,
-        },
-        datapath: None,
-        servers: vec![server],
-    };
-    Arc::new(Runtime::new(Config {
-        path: "bench.toml".into(),
-        global: Global {
-            maxconn: 1000,
-            datapath: DataPathChoice::Auto,
-            node: "bench".into(),
-            description: String::new(),
-            stats_timeout: Duration::from_secs(10),
-        },
-        stats_sockets: vec![],
-        listens: vec![listen],
-    }))
+    let text = r#"
+[[listen]]
+name = "bench"
+bind = ["127.0.0.1:1"]
+balance = "first"
+retries = 0
+
+[[listen.server]]
+name = "s1"
+address = "127.0.0.1:1"
+"#;
+    let config = sockhop::config::parse(text, std::path::Path::new("bench.toml"))
+        .expect("the bench's built-in configuration is valid");
+    Arc::new(Runtime::new(config))
 }
 
 /// Starts a proxy on `rt` in front of `backend` and returns its address.
@@ -239,6 +202,7 @@ fn main() {
         DataPathChoice::Copy,
         DataPathChoice::Uring,
         DataPathChoice::Splice,
+        DataPathChoice::Sockmap,
     ] {
         let _guard = rt.enter();
         match DataPath::select(choice, "bench") {
