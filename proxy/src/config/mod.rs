@@ -8,7 +8,8 @@
 //! `source.rs` (byte span -> `line:column`), `toml_error.rs` and `keypath.rs` (stage 1
 //! errors with their key path), `keys.rs` (every key with an example), `suggest.rs`
 //! ("did you mean"), `system.rs` (host name, users, groups, DNS), `tests.rs` (the shipped
-//! config files and fixtures).
+//! config files and fixtures), `testing.rs` (typed configurations for tests that need no
+//! file).
 //!
 //! Every key, its default and its HAProxy equivalent: docs/configuration.md.
 
@@ -20,6 +21,8 @@ mod raw;
 mod source;
 mod suggest;
 mod system;
+#[doc(hidden)]
+pub mod testing;
 mod toml_error;
 mod types;
 mod validate;

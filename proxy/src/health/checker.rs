@@ -98,9 +98,7 @@ pub(crate) async fn run<P, F>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{
-        Balance, CheckParams, Failback, Listen, OnMarkedDown, OnMarkedUp, Server, Timeouts,
-    };
+    use crate::config::{CheckParams, testing};
     use crate::state::{AdminChange, CheckStatus};
     use std::sync::Mutex;
     use tokio::time::Instant;
@@ -118,38 +116,10 @@ mod tests {
     }
 
     fn listen(addr: std::net::SocketAddr, check: CheckKind, p: CheckParams) -> Arc<ListenState> {
-        let server = Server {
-            name: "Primary".into(),
-            address_text: addr.to_string(),
-            address: addr,
-            check: Some(check),
-            check_params: p,
-            weight: 1,
-            backup: false,
-            maxconn: None,
-            source: None,
-            disabled: false,
-        };
-        let l = Listen {
-            name: "MySQL".into(),
-            binds: vec![],
-            balance: Balance::RoundRobin,
-            mysql_check: None,
-            maxconn: 100,
-            retries: 3,
-            allbackups: false,
-            on_marked_down: OnMarkedDown::Nothing,
-            on_marked_up: OnMarkedUp::Nothing,
-            failback: Failback::Auto,
-            timeouts: Timeouts {
-                connect: 1000 * MS,
-                client: 60_000 * MS,
-                server: 60_000 * MS,
-                check: None,
-            },
-            datapath: None,
-            servers: vec![server],
-        };
+        let mut server = testing::server("Primary", addr, false, Some(check));
+        server.check_params = p;
+        let mut l = testing::listen("MySQL", vec![server]);
+        l.binds = vec![];
         Arc::new(ListenState::new(1, l))
     }
 

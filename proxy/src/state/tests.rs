@@ -1,51 +1,16 @@
 //! Selection, failover and admin-state tests over hand-built configurations (no sockets).
 
 use super::*;
-use crate::config::{self, Balance, CheckKind, CheckParams, Failback, OnMarkedDown, OnMarkedUp};
+use crate::config::{self, CheckKind, Failback, OnMarkedDown, OnMarkedUp};
 use std::time::Duration;
 
 fn server(name: &str, port: u16, backup: bool) -> config::Server {
-    config::Server {
-        name: name.into(),
-        address_text: format!("127.0.0.1:{port}"),
-        address: ([127, 0, 0, 1], port).into(),
-        check: Some(CheckKind::Tcp),
-        check_params: CheckParams {
-            inter: Duration::from_secs(2),
-            fastinter: Duration::from_secs(2),
-            downinter: Duration::from_secs(2),
-            rise: 2,
-            fall: 3,
-        },
-        weight: 1,
-        backup,
-        maxconn: None,
-        source: None,
-        disabled: false,
-    }
+    let addr = ([127, 0, 0, 1], port).into();
+    config::testing::server(name, addr, backup, Some(CheckKind::Tcp))
 }
 
 pub(crate) fn listen(servers: Vec<config::Server>) -> config::Listen {
-    config::Listen {
-        name: "MySQL".into(),
-        binds: vec![([127, 0, 0, 1], 3306).into()],
-        balance: Balance::RoundRobin,
-        mysql_check: None,
-        maxconn: 100,
-        retries: 3,
-        allbackups: false,
-        on_marked_down: OnMarkedDown::Nothing,
-        on_marked_up: OnMarkedUp::Nothing,
-        failback: Failback::Auto,
-        timeouts: config::Timeouts {
-            connect: Duration::from_secs(1),
-            client: Duration::from_secs(60),
-            server: Duration::from_secs(60),
-            check: None,
-        },
-        datapath: None,
-        servers,
-    }
+    config::testing::listen("MySQL", servers)
 }
 
 fn fail(l: &ListenState, name: &str, times: usize) {

@@ -4,8 +4,8 @@
 
 use super::serve;
 use crate::config::{
-    Balance, CheckKind, CheckParams, Config, DataPathChoice, Failback, Global, Level, Listen,
-    MysqlCheck, OnMarkedDown, OnMarkedUp, Server, StatsEndpoint, StatsSocket, Timeouts,
+    CheckKind, Config, DataPathChoice, Level, MysqlCheck, Server, StatsEndpoint, StatsSocket,
+    testing,
 };
 use crate::state::{CheckResult, CheckStatus, Runtime};
 use std::path::{Path, PathBuf};
@@ -16,29 +16,20 @@ use tokio::net::UnixStream;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-fn server(name: &str, port: u16, backup: bool, checked: bool) -> Server {
-    Server {
-        name: name.into(),
-        address_text: format!("127.0.0.1:{port}"),
-        address: format!("127.0.0.1:{port}").parse().unwrap(),
-        check: checked.then(|| {
-            CheckKind::Mysql(MysqlCheck {
-                user: "haproxy".into(),
-            })
-        }),
-        check_params: CheckParams {
-            inter: Duration::from_secs(2),
-            fastinter: Duration::from_secs(2),
-            downinter: Duration::from_secs(2),
-            rise: 2,
-            fall: 3,
-        },
-        weight: 1,
-        backup,
-        maxconn: None,
-        source: None,
-        disabled: false,
+fn mysql_check() -> MysqlCheck {
+    MysqlCheck {
+        user: "haproxy".into(),
     }
+}
+
+fn server(name: &str, port: u16, backup: bool, checked: bool) -> Server {
+    let addr = ([127, 0, 0, 1], port).into();
+    testing::server(
+        name,
+        addr,
+        backup,
+        checked.then(|| CheckKind::Mysql(mysql_check())),
+    )
 }
 
 /// The seed's configuration: listen MySQL, Primary active, Secondary backup.
@@ -50,49 +41,28 @@ fn seed_config(dir: &Path, checked: bool) -> Config {
         gid: None,
         level,
     };
-    Config {
-        path: dir.join("sockhop.toml"),
-        global: Global {
-            maxconn: 4000,
-            datapath: DataPathChoice::Auto,
-            node: "testnode".into(),
-            description: String::new(),
-            stats_timeout: Duration::from_secs(10),
-            uid: None,
-            gid: None,
-        },
-        stats_sockets: vec![
-            sock("admin.sock", Level::Admin),
-            sock("user.sock", Level::User),
-            sock("oper.sock", Level::Operator),
+    let mut listen = testing::listen(
+        "MySQL",
+        vec![
+            server("Primary", 9, false, checked),
+            server("Secondary", 9, true, checked),
         ],
-        listens: vec![Listen {
-            name: "MySQL".into(),
-            binds: vec!["127.0.0.1:1".parse().unwrap()],
-            balance: Balance::RoundRobin,
-            mysql_check: checked.then(|| MysqlCheck {
-                user: "haproxy".into(),
-            }),
-            maxconn: 4000,
-            retries: 3,
-            allbackups: false,
-            on_marked_down: OnMarkedDown::Nothing,
-            on_marked_up: OnMarkedUp::Nothing,
-            failback: Failback::Auto,
-            timeouts: Timeouts {
-                connect: Duration::from_secs(10),
-                client: Duration::from_secs(60),
-                server: Duration::from_secs(60),
-                check: None,
-            },
-            datapath: None,
-            servers: vec![
-                server("Primary", 9, false, checked),
-                server("Secondary", 9, true, checked),
-            ],
-        }],
-        web: None,
-    }
+    );
+    listen.binds = vec!["127.0.0.1:1".parse().unwrap()];
+    listen.mysql_check = checked.then(mysql_check);
+    listen.maxconn = 4000;
+    listen.timeouts.connect = Duration::from_secs(10);
+    let mut config = testing::config(vec![listen]);
+    config.path = dir.join("sockhop.toml");
+    config.global.maxconn = 4000;
+    config.global.datapath = DataPathChoice::Auto;
+    config.global.node = "testnode".into();
+    config.stats_sockets = vec![
+        sock("admin.sock", Level::Admin),
+        sock("user.sock", Level::User),
+        sock("oper.sock", Level::Operator),
+    ];
+    config
 }
 
 /// A running stats socket set; dropping it stops them and removes the directory.

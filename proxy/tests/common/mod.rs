@@ -1,72 +1,26 @@
-//! Shared by the integration tests of the `sockhop` package: hand-built configurations.
+//! Shared by the integration tests of the `sockhop` package: configurations built from
+//! `sockhop::config::testing` (the one set of typed defaults for tests).
 #![allow(dead_code)]
 
-use sockhop::config::{self, DataPathChoice};
+use sockhop::config::{self, testing};
 use sockhop::state::Runtime;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
+/// A server without health check.
 pub fn server(name: &str, address: SocketAddr, backup: bool) -> config::Server {
-    config::Server {
-        name: name.into(),
-        address_text: address.to_string(),
-        address,
-        check: None,
-        check_params: config::CheckParams {
-            inter: Duration::from_secs(2),
-            fastinter: Duration::from_secs(2),
-            downinter: Duration::from_secs(2),
-            rise: 2,
-            fall: 3,
-        },
-        weight: 1,
-        backup,
-        maxconn: None,
-        source: None,
-        disabled: false,
-    }
+    testing::server(name, address, backup, None)
 }
 
+/// Listen "L" bound to `bind`.
 pub fn listen(bind: SocketAddr, servers: Vec<config::Server>) -> config::Listen {
-    config::Listen {
-        name: "L".into(),
-        binds: vec![bind],
-        balance: config::Balance::RoundRobin,
-        mysql_check: None,
-        maxconn: 100,
-        retries: 3,
-        allbackups: false,
-        on_marked_down: config::OnMarkedDown::Nothing,
-        on_marked_up: config::OnMarkedUp::Nothing,
-        failback: config::Failback::Auto,
-        timeouts: config::Timeouts {
-            connect: Duration::from_secs(1),
-            client: Duration::from_secs(60),
-            server: Duration::from_secs(60),
-            check: None,
-        },
-        datapath: None,
-        servers,
-    }
+    let mut l = testing::listen("L", servers);
+    l.binds = vec![bind];
+    l
 }
 
 pub fn config(listens: Vec<config::Listen>) -> config::Config {
-    config::Config {
-        path: "test.toml".into(),
-        global: config::Global {
-            maxconn: 100,
-            datapath: DataPathChoice::Copy,
-            node: "test".into(),
-            description: String::new(),
-            stats_timeout: Duration::from_secs(10),
-            uid: None,
-            gid: None,
-        },
-        stats_sockets: vec![],
-        listens,
-        web: None,
-    }
+    testing::config(listens)
 }
 
 /// A runtime with one listen "L" and one server "S" (for driving data paths directly).
