@@ -11,7 +11,8 @@
 //! - `command.rs`: splitting a command into words and parsing them into a `Command`.
 //! - `usage.rs`: the command list for `help` and HAProxy's "Unknown command" replies.
 //! - `cmd/`: one file per verb, and the level check.
-//! - `csv.rs`: `show stat` columns (HAProxy 2.8's 113, then `-`) and CSV/typed/JSON output.
+//! - `columns.rs`: `show stat` columns (HAProxy 2.8's 113, in order, with names and tags).
+//! - `csv.rs`: rows rendered as CSV (then the `-` column), typed or JSON.
 //! - `rows.rs`: FRONTEND, server and BACKEND rows from the runtime state.
 //! - `status.rs`: status texts (`UP`, `UP 1/3`, `DOWN 1/2`, `MAINT`, `DRAIN`, `no check`,
 //!   `OPEN`) and check-status codes.
@@ -22,6 +23,7 @@
 //! docs/stats-socket.md.
 
 mod cmd;
+mod columns;
 pub mod command;
 pub mod csv;
 mod rows;
