@@ -7,6 +7,7 @@
 //! - [`health`]: health checks (TCP, MySQL) and the rise/fall state machine.
 //! - [`balance`]: server selection algorithms.
 //! - [`datapath`]: how bytes move between a client and its server once paired.
+//! - [`human`]: sizes and ages for people-facing output.
 //! - [`privileges`]: dropping capabilities (and switching user) once start-up is done.
 //! - [`proxy`]: listeners, accepting, connecting to servers with retries, sessions.
 //! - [`stats`]: the HAProxy-compatible stats socket (CLI protocol, `show stat` CSV, ...).
@@ -22,6 +23,7 @@ pub mod ctl;
 pub mod daemon;
 pub mod datapath;
 pub mod health;
+pub mod human;
 pub mod privileges;
 pub mod proxy;
 pub mod state;

@@ -3,7 +3,9 @@
 
 use super::CtlError;
 use super::table::{Row, align, parse_rows};
+use crate::human::{age, bytes};
 use serde_json::{Value, json};
+use std::time::Duration;
 
 /// Column names of the per-listen server table.
 const HEADER: [&str; 9] = [
@@ -16,31 +18,6 @@ fn get<'a>(r: &'a Row, col: &str) -> &'a str {
 
 fn num(r: &Row, col: &str) -> Option<u64> {
     get(r, col).parse().ok()
-}
-
-/// `1.5 KiB`, `12 B`.
-pub fn bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
-    if n < 1024 {
-        return format!("{n} B");
-    }
-    let mut v = n as f64 / 1024.0;
-    let mut unit = 0;
-    while v >= 1024.0 && unit + 1 < UNITS.len() {
-        v /= 1024.0;
-        unit += 1;
-    }
-    format!("{v:.1} {}", UNITS[unit])
-}
-
-/// `42s`, `3m05s`, `2h01m`, `3d04h`.
-pub fn age(secs: u64) -> String {
-    match secs {
-        s if s < 60 => format!("{s}s"),
-        s if s < 3600 => format!("{}m{:02}s", s / 60, s % 60),
-        s if s < 86400 => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
-        s => format!("{}d{:02}h", s / 86400, (s % 86400) / 3600),
-    }
 }
 
 /// `L7OK/0 in 2ms`, `L4CON`, `no check`.
@@ -132,7 +109,9 @@ pub fn render(csv: &str) -> Result<String, CtlError> {
                     bytes(num(r, "bin").unwrap_or(0)),
                     bytes(num(r, "bout").unwrap_or(0))
                 ),
-                num(r, "lastchg").map_or_else(String::new, |s| format!("{} ago", age(s))),
+                num(r, "lastchg").map_or_else(String::new, |s| {
+                    format!("{} ago", age(Duration::from_secs(s)))
+                }),
             ]);
         }
         out.push_str(&align(&grid));
@@ -246,16 +225,5 @@ mod tests {
         assert_eq!(s["check_code"], Value::Null);
         assert_eq!(s["check_desc"], "Connection refused, at step 1");
         assert_eq!(v["listens"][1]["servers"][0]["check_status"], Value::Null);
-    }
-
-    #[test]
-    fn units() {
-        assert_eq!(bytes(0), "0 B");
-        assert_eq!(bytes(1536), "1.5 KiB");
-        assert_eq!(bytes(5 * 1024 * 1024 * 1024), "5.0 GiB");
-        assert_eq!(age(59), "59s");
-        assert_eq!(age(61), "1m01s");
-        assert_eq!(age(7260), "2h01m");
-        assert_eq!(age(90000), "1d01h");
     }
 }

@@ -1,23 +1,11 @@
-//! Time as the page shows it: ages ("2m05s"), UTC timestamps, and the recent state changes
+//! Time as the page shows it: UTC timestamps, and the recent state changes
 //! of a listen's servers merged newest first (the data itself lives in `state::History`).
 
 use crate::state::{ListenState, StateChange};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Most changes the page lists per listen.
 pub const PAGE_CHANGES: usize = 12;
-
-/// A short human age: `850ms`, `42s`, `3m07s`, `2h05m`, `4d03h`.
-pub fn age(d: Duration) -> String {
-    let s = d.as_secs();
-    match s {
-        0 => format!("{}ms", d.as_millis()),
-        1..60 => format!("{s}s"),
-        60..3600 => format!("{}m{:02}s", s / 60, s % 60),
-        3600..86400 => format!("{}h{:02}m", s / 3600, s % 3600 / 60),
-        _ => format!("{}d{:02}h", s / 86400, s % 86400 / 3600),
-    }
-}
 
 /// `2026-11-30 11:48:19Z`.
 pub fn utc(t: SystemTime) -> String {
@@ -65,15 +53,7 @@ pub fn recent_changes(listen: &ListenState) -> Vec<(String, StateChange)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ages_are_short() {
-        assert_eq!(age(Duration::from_millis(850)), "850ms");
-        assert_eq!(age(Duration::from_secs(42)), "42s");
-        assert_eq!(age(Duration::from_secs(187)), "3m07s");
-        assert_eq!(age(Duration::from_secs(7500)), "2h05m");
-        assert_eq!(age(Duration::from_secs(4 * 86400 + 3 * 3600)), "4d03h");
-    }
+    use std::time::Duration;
 
     #[test]
     fn utc_dates() {

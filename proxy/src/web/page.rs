@@ -3,8 +3,9 @@
 //! no script; it reloads itself every `[web] refresh`.
 
 use super::auth::{CsrfToken, Login};
-use super::history::{age, recent_changes, utc};
+use super::history::{recent_changes, utc};
 use crate::config::WebLevel;
+use crate::human::{age, bytes};
 use crate::state::{ListenState, Runtime, ServerMode, ServerSnapshot, ServerState};
 use crate::stats::status::server_status;
 use std::fmt::Write as _;
@@ -34,21 +35,6 @@ pub fn esc(s: &str) -> String {
         }
     }
     out
-}
-
-/// `1.5 KiB`, `12 B`, `3.2 GiB`.
-pub fn bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
-    if n < 1024 {
-        return format!("{n} B");
-    }
-    let mut v = n as f64 / 1024.0;
-    let mut unit = 0;
-    while v >= 1024.0 && unit + 1 < UNITS.len() {
-        v /= 1024.0;
-        unit += 1;
-    }
-    format!("{v:.1} {}", UNITS[unit])
 }
 
 fn mode_class(m: ServerMode) -> &'static str {
