@@ -300,6 +300,10 @@ pub fn run(args: BenchArgs) -> Result<()> {
             .progress_chars("=> "),
     );
     let mut samples: Vec<Sample> = Vec::new();
+    // A full run keeps going when one run fails (a data path resetting a stream, say): the
+    // failure is reported and the figures use the runs that completed. --quick, the smoke
+    // test, fails at the first failed run.
+    let mut failed_runs: Vec<String> = Vec::new();
     for (rep, s, i) in plan {
         let t = &list[i];
         bar.set_message(format!(
@@ -313,9 +317,20 @@ pub fn run(args: BenchArgs) -> Result<()> {
                 bail!("{} exited during the bench ({status})", fx.name);
             }
         }
-        let sample = scenarios::run(&ctx, s, t, rep)
-            .with_context(|| format!("{} through {} (repetition {})", s.name(), t.name, rep + 1))?;
-        scenarios::check_sane(s, &sample, t.is_proxy())?;
+        let outcome = scenarios::run(&ctx, s, t, rep)
+            .and_then(|sample| scenarios::check_sane(s, &sample, t.is_proxy()).map(|()| sample))
+            .with_context(|| format!("{} through {} (repetition {})", s.name(), t.name, rep + 1));
+        let sample = match outcome {
+            Ok(sample) => sample,
+            Err(e) if !args.quick => {
+                let line = format!("{e:#}").replace('\n', " ");
+                bar.suspend(|| println!("bench: FAILED {line}"));
+                failed_runs.push(line);
+                bar.inc(1);
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         if bar.is_hidden() {
             // No terminal (CI): one line per finished run instead of the bar.
             println!(
@@ -351,6 +366,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
         setup_commands: &setup_commands,
         samples: &samples,
         summary: &summary,
+        failed_runs: &failed_runs,
     };
     report::write_json(&out, &results)?;
     let md = report::markdown(&results);
@@ -361,9 +377,13 @@ pub fn run(args: BenchArgs) -> Result<()> {
     drop(ctx);
     print_headline(&md);
     println!(
-        "bench: {} figures from {} runs, all sane; report: {}",
+        "bench: {} figures from {} runs, all sane{}; report: {}",
         samples.iter().map(|s| s.metrics.len()).sum::<usize>(),
         samples.len(),
+        match failed_runs.len() {
+            0 => String::new(),
+            n => format!(" ({n} runs failed, listed in the report)"),
+        },
         out.join("report.md").display()
     );
     Ok(())

@@ -52,6 +52,8 @@ pub struct Results<'a> {
     pub setup_commands: &'a [String],
     pub samples: &'a [Sample],
     pub summary: &'a Summary,
+    /// Runs that failed (full runs go on without them), with the reason.
+    pub failed_runs: &'a [String],
 }
 
 pub fn write_json(dir: &Path, r: &Results) -> Result<()> {
@@ -122,6 +124,16 @@ pub fn markdown(r: &Results) -> String {
             let _ = writeln!(md, "- `{t}`: {}", why.replace('\n', " "));
         }
     }
+    if !r.failed_runs.is_empty() {
+        let _ = writeln!(
+            md,
+            "\nRuns that failed ({}; their figures come from the runs that completed, see `n` in the full table):\n",
+            r.failed_runs.len()
+        );
+        for f in r.failed_runs {
+            let _ = writeln!(md, "- {f}");
+        }
+    }
     let _ = writeln!(
         md,
         "\n## Headline (median; `d` = ratio to direct)\n\n| figure | {} |\n|---|{}",
@@ -141,7 +153,7 @@ pub fn markdown(r: &Results) -> String {
     }
     let _ = writeln!(
         md,
-        "\n## Every figure\n\n| scenario | figure | target | median | min–max | vs direct | vs HAProxy |\n|---|---|---|---|---|---|---|"
+        "\n## Every figure\n\n| scenario | figure | target | median | min–max | n | vs direct | vs HAProxy |\n|---|---|---|---|---|---|---|---|"
     );
     for s in scenarios::ALL {
         let Some(per_target) = r.summary.get(s.name()) else {
@@ -154,7 +166,7 @@ pub fn markdown(r: &Results) -> String {
                 };
                 let _ = writeln!(
                     md,
-                    "| {} | {} {} | {t} | {} | {}–{} | {} | {} |",
+                    "| {} | {} {} | {t} | {} | {}–{} | {} | {} | {} |",
                     s.name(),
                     metric.label,
                     if metric.higher_is_better {
@@ -165,6 +177,7 @@ pub fn markdown(r: &Results) -> String {
                     num(st.median),
                     num(st.min),
                     num(st.max),
+                    st.n,
                     ratio(st.vs_direct),
                     ratio(st.vs_haproxy)
                 );
