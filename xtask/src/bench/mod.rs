@@ -323,7 +323,10 @@ pub fn run(args: BenchArgs) -> Result<()> {
         let sample = match outcome {
             Ok(sample) => sample,
             Err(e) if !args.quick => {
-                let line = format!("{e:#}").replace('\n', " ");
+                // One line, without the backtrace a failing load generator may print.
+                let full = format!("{e:#}");
+                let reason = full.split("Stack backtrace:").next().unwrap_or(&full);
+                let line = reason.split_whitespace().collect::<Vec<_>>().join(" ");
                 bar.suspend(|| println!("bench: FAILED {line}"));
                 failed_runs.push(line);
                 bar.inc(1);
