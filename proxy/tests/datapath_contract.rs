@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::payload;
+
 use common::runtime;
 use sockhop::config::DataPathChoice;
 use sockhop::datapath::{DataPath, End, Meter, SessionIo, Transfer};
@@ -69,18 +71,6 @@ async fn pair(path: &DataPath, timeouts: (Duration, Duration)) -> Pair {
 }
 
 const LONG: (Duration, Duration) = (Duration::from_secs(60), Duration::from_secs(60));
-
-fn payload(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
-}
 
 /// Writes `data` then half-closes, while reading everything the other end sends.
 async fn send_and_receive(mut s: TcpStream, data: Vec<u8>) -> (TcpStream, Vec<u8>) {

@@ -5,6 +5,8 @@
 
 mod common;
 
+use common::payload;
+
 use sockhop::config::DataPathChoice;
 use sockhop::datapath::{End, Meter, SessionIo, SockmapPath, Transfer};
 use sockhop::state::Runtime;
@@ -106,20 +108,6 @@ where
 
 async fn pair(path: &SockmapPath) -> Pair {
     pair_with(path, LONG, |c| async { c }).await
-}
-
-/// Deterministic pseudo-random bytes (xorshift), distinct per seed.
-fn payload(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let mut v = Vec::with_capacity(len + 8);
-    while v.len() < len {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        v.extend_from_slice(&x.to_le_bytes());
-    }
-    v.truncate(len);
-    v
 }
 
 /// Writes `data` then half-closes; reads everything until EOF; returns what was read.

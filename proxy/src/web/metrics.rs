@@ -351,18 +351,9 @@ fn backend(out: &mut String, rt: &Runtime) {
     );
 }
 
+/// The `state` label of `haproxy_server_check_status`: HAProxy's code, none before a check.
 fn check_state_label(status: CheckStatus) -> Option<&'static str> {
-    Some(match status {
-        CheckStatus::Ini => return None,
-        CheckStatus::SockErr => "SOCKERR",
-        CheckStatus::L4Ok => "L4OK",
-        CheckStatus::L4Tout => "L4TOUT",
-        CheckStatus::L4Con => "L4CON",
-        CheckStatus::L7Ok => "L7OK",
-        CheckStatus::L7Tout => "L7TOUT",
-        CheckStatus::L7Rsp => "L7RSP",
-        CheckStatus::L7Sts => "L7STS",
-    })
+    (status != CheckStatus::Ini).then(|| status.code())
 }
 
 fn server(out: &mut String, servers: &[(&ListenState, &ServerState, ServerSnapshot)]) {
