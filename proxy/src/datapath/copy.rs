@@ -1,6 +1,6 @@
 //! The portable data path: two userspace pumps on tokio, one per direction.
 //!
-//! Each pump reads into its own buffer and writes everything to the other side; on EOF it
+//! Each pump reads into its own buffer (never zeroed: reads fill its spare capacity) and writes everything to the other side; on EOF it
 //! shuts down the write side of the peer (half-close) and the other pump goes on until its
 //! own EOF. A read or write error on one side aborts the session: the other side is closed
 //! with a reset (SO_LINGER 0), as the peer of an aborted stream must not mistake it for a
@@ -127,16 +127,18 @@ async fn pump(
         Side::Client => Side::Server,
         Side::Server => Side::Client,
     };
-    let mut buf = vec![0u8; BUF_SIZE];
+    // Capacity only: `read_buf` fills spare capacity, so nothing is zeroed per session.
+    let mut buf = Vec::with_capacity(BUF_SIZE);
     loop {
-        let n = match from.read(&mut buf).await {
+        buf.clear();
+        let n = match from.read_buf(&mut buf).await {
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(_) => return Err(Abort(side)),
         };
         activity.touch(side);
-        to.write_all(&buf[..n]).await.map_err(|_| Abort(other))?;
+        to.write_all(&buf).await.map_err(|_| Abort(other))?;
         activity.touch(other);
         total.fetch_add(n as u64, Relaxed);
         count(n as u64);
