@@ -3,6 +3,7 @@
 
 use crate::config::{Config, DataPathChoice};
 use crate::datapath::{DataPath, DataPathError};
+use crate::proxy::SessionThreads;
 use crate::state::Runtime;
 use crate::{health, privileges, proxy, stats, web};
 use std::net::SocketAddr;
@@ -13,6 +14,8 @@ use tokio_util::sync::CancellationToken;
 /// Why the daemon could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
 pub enum DaemonError {
+    #[error("cannot start the session threads: {0}")]
+    Threads(std::io::Error),
     #[error("cannot start the async runtime: {0}")]
     Runtime(std::io::Error),
     #[error("invalid --datapath '{0}': expected auto, sockmap, splice, uring or copy")]
@@ -72,12 +75,11 @@ pub fn run(config: Config, datapath_override: Option<&str>) -> Result<(), Daemon
         uid: config.global.uid,
         gid: config.global.gid,
     });
-    // Runtime threads never need a privilege: they drop everything as they start. The main
-    // thread keeps its privileges until start-up is done (see `serve`).
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    // The main thread's event loop runs start-up, health checks, the stats socket and the
+    // web page; sessions run on their own threads (`proxy::SessionThreads`). The main thread
+    // keeps its privileges until start-up is done (see `serve`); the others never have any.
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
-        .thread_name("sockhop")
-        .on_thread_start(privileges::drop_current_thread_or_log)
         .build()
         .map_err(DaemonError::Runtime)?;
     runtime.block_on(serve(config, forced))
@@ -115,7 +117,7 @@ async fn serve(config: Config, forced: Option<DataPathChoice>) -> Result<(), Dae
         Some(w) => Some(web::serve(Arc::clone(&rt), w, shutdown.clone()).await?),
         None => None,
     };
-    for (bound, path) in ready {
+    for (bound, _) in &ready {
         tracing::info!(
             "Proxy {} started on {}.",
             bound.listen.name(),
@@ -128,8 +130,10 @@ async fn serve(config: Config, forced: Option<DataPathChoice>) -> Result<(), Dae
                 .collect::<Vec<_>>()
                 .join(", ")
         );
-        bound.serve(Arc::clone(&rt), path, shutdown.clone());
     }
+    let threads = SessionThreads::start(&rt, ready, rt.config.global.nbthread as usize, &shutdown)
+        .map_err(DaemonError::Threads)?;
+    tracing::info!("{} session thread(s) started.", threads.len());
     health::spawn_checkers(&rt, shutdown.clone());
     // Everything is bound, owned and loaded: nothing from here on needs a privilege.
     privileges::drop_current_thread()?;
@@ -156,5 +160,6 @@ async fn serve(config: Config, forced: Option<DataPathChoice>) -> Result<(), Dae
     if let Some(w) = web_server {
         let _ = w.task.await;
     }
+    threads.join();
     Ok(())
 }

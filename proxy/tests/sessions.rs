@@ -126,8 +126,8 @@ async fn listen_maxconn_holds_accepts_until_a_session_ends() {
         c.read_exact(&mut tag).await.unwrap();
         held.push(c);
     }
-    // The third client completes its TCP handshake in the kernel backlog but gets no
-    // session while the listen is full.
+    // The third client completes its TCP handshake (the kernel's backlog, then one accept
+    // loop) but gets no session while the listen is full.
     let mut third = TcpStream::connect(addr).await.unwrap();
     let mut tag = [0u8; 1];
     let early = tokio::time::timeout(Duration::from_millis(500), third.read_exact(&mut tag)).await;
@@ -161,5 +161,40 @@ async fn two_actives_alternate() {
         seen.extend(greeting(addr).await);
     }
     assert_eq!(seen, b"ABAB");
+    stop.cancel();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_waiting_listen_does_not_starve_another_of_global_slots() {
+    let stop = CancellationToken::new();
+    let server = echo(b"E").await;
+    // Two listens, one global slot: the idle one must not hold it while it waits.
+    let listens = ["Idle", "Busy"].map(|name| {
+        let mut l = common::listen(
+            ([127, 0, 0, 1], 0).into(),
+            vec![common::server("E", server, false)],
+        );
+        l.name = name.into();
+        l
+    });
+    let mut cfg = common::config(listens.to_vec());
+    cfg.global.maxconn = 1;
+    let rt = Arc::new(Runtime::new(cfg));
+    let mut busy = None;
+    for listen in &rt.listens {
+        let bound = bind_listen(Arc::clone(listen)).unwrap();
+        if listen.name() == "Busy" {
+            busy = Some(bound.sockets[0].local_addr().unwrap());
+        }
+        let path = DataPath::select(DataPathChoice::Copy, listen.name()).unwrap();
+        bound.serve(Arc::clone(&rt), path, stop.clone());
+    }
+    // Let both accept loops reach their wait before the client arrives.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let served = tokio::time::timeout(LIMIT, greeting(busy.unwrap())).await;
+    assert_eq!(
+        served.expect("the Busy listen got no session: a global slot was held by the idle one"),
+        b"E"
+    );
     stop.cancel();
 }

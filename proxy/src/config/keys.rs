@@ -8,6 +8,7 @@
 pub const KEYS: &[(&str, &str)] = &[
     ("global", "{ maxconn = 4000 }"),
     ("global.maxconn", "4000"),
+    ("global.nbthread", "2"),
     ("global.datapath", "\"auto\""),
     ("global.node", "\"db-proxy-1\""),
     ("global.description", "\"MySQL failover\""),

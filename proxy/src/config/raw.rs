@@ -53,6 +53,7 @@ pub struct RawWebUser {
 #[serde(deny_unknown_fields)]
 pub struct RawGlobal {
     pub maxconn: Opt<i64>,
+    pub nbthread: Opt<i64>,
     pub datapath: Opt<String>,
     pub node: Opt<String>,
     pub description: Opt<String>,

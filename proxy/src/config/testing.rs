@@ -64,6 +64,7 @@ pub fn config(listens: Vec<Listen>) -> Config {
         path: "test.toml".into(),
         global: Global {
             maxconn: 100,
+            nbthread: 2,
             datapath: DataPathChoice::Copy,
             node: "test".into(),
             description: String::new(),

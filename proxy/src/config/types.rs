@@ -49,6 +49,9 @@ pub enum WebLevel {
 pub struct Global {
     /// Process-wide limit of concurrent client connections (HAProxy `maxconn`).
     pub maxconn: u32,
+    /// Session threads, each with its own event loop and its own accepting socket per bind
+    /// address (HAProxy `nbthread`; default: one per CPU the process may run on).
+    pub nbthread: u32,
     /// Data path wanted by default for every listen.
     pub datapath: DataPathChoice,
     /// `node` in `show info`; defaults to the host name.

@@ -35,6 +35,8 @@ pub struct Runtime {
     pub started_wall: SystemTime,
     next_session: AtomicU64,
     sessions: Mutex<BTreeMap<u64, SessionInfo>>,
+    /// The event loops serving sessions (for `show info` task counts).
+    session_loops: Mutex<Vec<tokio::runtime::Handle>>,
 }
 
 impl Runtime {
@@ -55,6 +57,7 @@ impl Runtime {
             started_wall: SystemTime::now(),
             next_session: AtomicU64::new(1),
             sessions: Mutex::new(BTreeMap::new()),
+            session_loops: Mutex::new(Vec::new()),
         }
     }
 
@@ -67,6 +70,16 @@ impl Runtime {
             }
             None => self.listens.iter().find(|l| l.name() == key),
         }
+    }
+
+    /// Records an event loop that serves sessions.
+    pub fn add_session_loop(&self, handle: tokio::runtime::Handle) {
+        self.session_loops.lock().unwrap().push(handle);
+    }
+
+    /// The event loops serving sessions, as recorded by [`Runtime::add_session_loop`].
+    pub fn session_loops(&self) -> Vec<tokio::runtime::Handle> {
+        self.session_loops.lock().unwrap().clone()
     }
 
     /// Registers a new session and returns its id.

@@ -6,6 +6,15 @@ use std::time::Duration;
 
 /// `[global] maxconn`, and the default `maxconn` of every listen.
 pub const GLOBAL_MAXCONN: u32 = 4000;
+/// Upper bound of `[global] nbthread` (HAProxy's own limit is 64 per thread group).
+pub const NBTHREAD_LIMIT: i64 = 64;
+
+/// `[global] nbthread` when unset: one session thread per CPU this process may run on
+/// (HAProxy's default too).
+pub fn nbthread() -> u32 {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(NBTHREAD_LIMIT as usize) as u32)
+}
+
 /// HAProxy `stats timeout`.
 pub const STATS_TIMEOUT: Duration = Duration::from_secs(10);
 /// Stats socket permissions: owner only (HAProxy leaves it to the umask; sockhop is strict).

@@ -41,6 +41,16 @@ pub fn global(src: &Source<'_>, g: &RawGlobal) -> Result<Global, ConfigError> {
             )?,
             None => builtin::GLOBAL_MAXCONN,
         },
+        nbthread: match &g.nbthread {
+            Some(v) => fields::int(
+                src,
+                v,
+                "global.nbthread",
+                1..=builtin::NBTHREAD_LIMIT,
+                "it is the number of session threads; leave it out for one per CPU",
+            )?,
+            None => builtin::nbthread(),
+        },
         datapath: match &g.datapath {
             Some(v) => fields::choice(src, v, "global.datapath", DATAPATHS)?,
             None => DataPathChoice::Auto,

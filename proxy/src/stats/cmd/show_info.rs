@@ -139,9 +139,11 @@ fn collect(rt: &Runtime, cli: &CliState) -> Vec<Info> {
     let g = &rt.config.global;
     let c = &rt.global;
     let version = env!("CARGO_PKG_VERSION");
-    let metrics = tokio::runtime::Handle::try_current()
-        .ok()
-        .map(|h| h.metrics());
+    // The control loop (this one) plus every session thread's loop.
+    let mut loops = rt.session_loops();
+    loops.extend(tokio::runtime::Handle::try_current().ok());
+    let tasks: usize = loops.iter().map(|h| h.metrics().num_alive_tasks()).sum();
+    let queued: usize = loops.iter().map(|h| h.metrics().global_queue_depth()).sum();
     let u32s = |v: u64| Field::u32_sat(v);
     let listeners = rt
         .listens
@@ -172,15 +174,13 @@ fn collect(rt: &Runtime, cli: &CliState) -> Vec<Info> {
             Field::str(RELEASE_DATE),
         ),
     ];
-    if let Some(m) = &metrics {
-        v.push(info(
-            3,
-            "Nbthread",
-            "CGS",
-            "Number of started threads (global.nbthread)",
-            u32s(m.num_workers() as u64),
-        ));
-    }
+    v.push(info(
+        3,
+        "Nbthread",
+        "CGS",
+        "Number of started threads (global.nbthread)",
+        u32s(g.nbthread as u64),
+    ));
     v.extend([
         info(4, "Nbproc", "CGS", "Number of started worker processes (historical, always 1)", Field::U32(1)),
         info(5, "Process_num", "KGP", "Relative worker process number (1)", Field::U32(1)),
@@ -205,22 +205,20 @@ fn collect(rt: &Runtime, cli: &CliState) -> Vec<Info> {
         info(30, "SessRateLimit", "CLP", "Hard limit for SessRate (global.maxsessrate)", Field::U32(0)),
         info(31, "MaxSessRate", "MRP", "Highest SessRate reached on this worker process since started (in sessions per second)", u32s(c.rate.max())),
     ]);
-    if let Some(m) = &metrics {
-        v.push(info(
-            47,
-            "Tasks",
-            "MGP",
-            "Total number of tasks in the current worker process (active + sleeping)",
-            u32s(m.num_alive_tasks() as u64),
-        ));
-        v.push(info(
-            48,
-            "Run_queue",
-            "MGP",
-            "Total number of active tasks+tasklets in the current worker process",
-            u32s(m.global_queue_depth() as u64),
-        ));
-    }
+    v.push(info(
+        47,
+        "Tasks",
+        "MGP",
+        "Total number of tasks in the current worker process (active + sleeping)",
+        u32s(tasks as u64),
+    ));
+    v.push(info(
+        48,
+        "Run_queue",
+        "MGP",
+        "Total number of active tasks+tasklets in the current worker process",
+        u32s(queued as u64),
+    ));
     v.push(info(
         50,
         "node",
