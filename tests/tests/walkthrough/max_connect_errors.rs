@@ -5,30 +5,34 @@
 //! MariaDB never blocks 127.0.0.1, and keeps its host cache only when it resolves names, so
 //! sockhop connects from the test's 127.0.n.2 (`source`) and the servers run without
 //! `skip-name-resolve`.
+//!
+//! Mostly about health checks, which never touch a data path; it still runs on every path
+//! because the application's login through sockhop comes from that `source` address too.
 
 use sockhop_tests::bare;
+use sockhop_tests::datapath::DataPath;
 use sockhop_tests::mariadb::Role;
 use sockhop_tests::net::TestNet;
-use sockhop_tests::require_prerequisites;
+use sockhop_tests::per_datapath;
 use sockhop_tests::sockhop::Setup;
 use sockhop_tests::wait;
 use sockhop_tests::world::{LISTEN, World};
 use std::time::Duration;
 
-const NET: TestNet = TestNet::new(107);
 const MAX_CONNECT_ERRORS: u32 = 5;
 /// Checks each server must have seen from sockhop.
 const CHECKS: u64 = 300;
 
-#[test]
-fn hundreds_of_mysql_checks_never_block_the_proxy_host() {
-    require_prerequisites!("hundreds_of_mysql_checks_never_block_the_proxy_host");
+per_datapath!(hundreds_of_mysql_checks_never_block_the_proxy_host);
+fn hundreds_of_mysql_checks_never_block_the_proxy_host(path: DataPath) -> World {
     let setup = Setup {
         inter: Duration::from_millis(20),
         use_source: true,
-        ..Setup::default()
+        ..Setup::on(path)
     };
-    let w = World::start_with("max_connect_errors", NET, setup, |o| {
+    let net = TestNet::per_path(7, path);
+    let name = format!("max_connect_errors-{path}");
+    let w = World::start_with(&name, net, setup, |o| {
         o.max_connect_errors(MAX_CONNECT_ERRORS)
             .skip_name_resolve(false)
     });
@@ -85,7 +89,7 @@ fn hundreds_of_mysql_checks_never_block_the_proxy_host() {
     let user = w
         .via_proxy("SELECT USER()")
         .unwrap_or_else(|e| panic!("the application cannot connect through sockhop: {e}"));
-    assert_eq!(user.trim(), format!("application@{}", NET.source()));
+    assert_eq!(user.trim(), format!("application@{}", net.source()));
     assert_eq!(w.sockhop.show_stat().status(LISTEN, "Primary"), Some("UP"));
 
     // Negative control: bare connect/close from the same source gets the host blocked.
@@ -100,7 +104,7 @@ fn hundreds_of_mysql_checks_never_block_the_proxy_host() {
             let mut seen = String::new();
             for _ in 0..4 * MAX_CONNECT_ERRORS {
                 attempts += 1;
-                match bare::connect_and_close(NET.source(), primary) {
+                match bare::connect_and_close(net.source(), primary) {
                     Ok(Some(1129)) => return Ok(()),
                     Ok(code) => seen = format!("attempt {attempts}: ERR code {code:?}"),
                     Err(e) => seen = format!("attempt {attempts}: {e}"),
@@ -148,4 +152,5 @@ fn hundreds_of_mysql_checks_never_block_the_proxy_host() {
         "{}",
         table.csv
     );
+    w
 }
