@@ -8,7 +8,8 @@
 //! - walkthrough: 101 replication (no proxy); the tests run once per data path
 //!   ([`TestNet::per_path`]) in block `base + slot`, base 100 copy, 120 uring, 130 splice,
 //!   140 sockmap, slot 2 round-robin, 3 backup, 4 failover, 5 admin, 6 manual failback,
-//!   7 max_connect_errors (so 102-107, 122-127, 132-137, 142-147);
+//!   8 `source` (so 102-108, 122-128, 132-138, 142-148); slot 7 is max_connect_errors,
+//!   which runs on copy only (107);
 //! - 119: the data-path probes ([`probe_bind`]), 127.0.119.1-4 (one per path) and .5;
 //! - compat: 110 HAProxy oracle, 111 prometheus-haproxy-exporter, 112 hatop, 113 sockhop
 //!   ctl and socat over TCP; 114 the MySQL check function (mysql_check_real).

@@ -15,3 +15,4 @@ mod failover;
 mod max_connect_errors;
 mod probe;
 mod replication;
+mod source;
