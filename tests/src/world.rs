@@ -133,12 +133,34 @@ impl World {
         );
     }
 
-    /// The test's client sessions went through the data path of its setup (nothing to check
-    /// without one, or with HAProxy).
+    /// The test's client sessions went through the data path of its setup, and that path's
+    /// byte counters reached `show stat` (nothing to check without a path, or with HAProxy).
     pub fn assert_sessions_carried(&self) {
         if let (Some(path), Proxy::Sockhop) = (self.setup.datapath, self.sockhop.proxy()) {
             datapath::assert_sessions_carried(&self.sockhop, path);
+            self.wait_bytes_counted();
         }
+    }
+
+    /// Waits until the FRONTEND's `bin` and `bout` in `show stat` are both above zero.
+    fn wait_bytes_counted(&self) {
+        wait::until(
+            Duration::from_secs(5),
+            "the FRONTEND's bin and bout to count the sessions' bytes",
+            || {
+                let table = self.sockhop.show_stat();
+                let count = |name| {
+                    table
+                        .field(LISTEN, "FRONTEND", name)
+                        .and_then(|v| v.parse::<u64>().ok())
+                        .unwrap_or(0)
+                };
+                match (count("bin"), count("bout")) {
+                    (bin, bout) if bin > 0 && bout > 0 => Ok(()),
+                    (bin, bout) => Err(format!("bin {bin}, bout {bout}")),
+                }
+            },
+        );
     }
 
     /// Waits until `sql` (a count) on `role` answers `want`.
