@@ -5,6 +5,8 @@
 //! - [`http`]: a minimal HTTP GET and Prometheus sample lookup.
 //! - [`prereq`]: root, mariadbd, mariadb, socat present? Skip (or fail under `CI=true`).
 //! - [`bare`]: bare TCP connect/close to MySQL from a chosen source (the negative control).
+//! - [`datapath`]: the data paths a walkthrough test runs on (`per_datapath!`), whether each
+//!   is available, and the proof that sockhop uses the one asked for.
 //! - [`net`]: the loopback addresses each test owns, so tests run in parallel.
 //! - [`tmux`]: a private tmux server driving a terminal UI (hatop): keys in, screen out.
 //! - [`wait`]: bounded polling with clear timeout messages (no fixed sleeps).
@@ -21,6 +23,7 @@
 
 pub mod background;
 pub mod bare;
+pub mod datapath;
 pub mod http;
 pub mod net;
 pub mod prereq;

@@ -7,6 +7,7 @@
 //! With `SOCKHOP_TESTS_PROXY=haproxy` the same [`Setup`] is written as an HAProxy
 //! configuration and the real `haproxy` runs in sockhop's place (the reference behaviour).
 
+use crate::datapath::DataPath;
 use crate::net::TestNet;
 use crate::stats::{self, StatTable};
 use crate::wait;
@@ -47,6 +48,9 @@ pub struct Setup {
     pub bind: Option<SocketAddr>,
     /// Also serve the stats socket on this TCP address (`ipv4@...`), level admin.
     pub tcp_stats: Option<SocketAddr>,
+    /// Run sockhop with `--datapath <path>`; `None` leaves the configuration's `auto`.
+    /// (HAProxy, the reference, has no such choice and ignores it.)
+    pub datapath: Option<DataPath>,
 }
 
 impl Default for Setup {
@@ -63,6 +67,7 @@ impl Default for Setup {
             use_source: false,
             bind: None,
             tcp_stats: None,
+            datapath: None,
         }
     }
 }
@@ -87,6 +92,14 @@ impl Proxy {
 }
 
 impl Setup {
+    /// The seed's setup (see [`Setup::default`]) with sockhop on data path `path`.
+    pub fn on(path: DataPath) -> Setup {
+        Setup {
+            datapath: Some(path),
+            ..Setup::default()
+        }
+    }
+
     /// Where the proxy listens.
     pub fn bind_addr(&self, net: TestNet) -> SocketAddr {
         self.bind.unwrap_or(net.bind())
@@ -179,6 +192,7 @@ pub struct Sockhop {
     dir: PathBuf,
     stats_socket: PathBuf,
     bind: SocketAddr,
+    proxy: Proxy,
 }
 
 impl Sockhop {
@@ -215,6 +229,7 @@ impl Sockhop {
         let log_path = dir.join("sockhop.log");
         let log =
             fs::File::create(&log_path).unwrap_or_else(|e| panic!("{}: {e}", log_path.display()));
+        let mut rust_log = "info";
         let mut cmd = if haproxy {
             let mut cmd = Command::new("haproxy");
             cmd.arg("-db").arg("-f").arg(&config);
@@ -222,9 +237,13 @@ impl Sockhop {
         } else {
             let mut cmd = Command::new(binary());
             cmd.arg("run").arg("--config").arg(&config);
+            if let Some(path) = setup.datapath {
+                cmd.arg("--datapath").arg(path.as_str());
+                rust_log = path.rust_log();
+            }
             cmd
         };
-        cmd.env("RUST_LOG", "info")
+        cmd.env("RUST_LOG", rust_log)
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("clone log file"))
             .stderr(log);
@@ -239,6 +258,7 @@ impl Sockhop {
             dir: dir.to_path_buf(),
             stats_socket,
             bind: setup.bind_addr(net),
+            proxy,
         };
         wait::until(
             START_TIMEOUT,
@@ -254,6 +274,11 @@ impl Sockhop {
             },
         );
         sockhop
+    }
+
+    /// Which program this is.
+    pub fn proxy(&self) -> Proxy {
+        self.proxy
     }
 
     /// The address clients connect to.

@@ -2,8 +2,9 @@
 //! the operations the seed performs (connect through the proxy, stop and start a server,
 //! read `show stat`).
 
+use crate::datapath;
 use crate::net::TestNet;
-use crate::sockhop::{Setup, Sockhop};
+use crate::sockhop::{Proxy, Setup, Sockhop};
 use crate::wait;
 use std::time::Duration;
 use xtask::mariadb::client::{self, Endpoint, Login};
@@ -34,7 +35,8 @@ pub struct World {
 }
 
 impl World {
-    /// Starts the pair and sockhop, then waits until both servers are UP.
+    /// Starts the pair and sockhop, then waits until both servers are UP. With a data path
+    /// in `setup`, sockhop must say it uses that path.
     pub fn start(name: &str, net: TestNet, setup: Setup) -> World {
         Self::start_with(name, net, setup, |o| o)
     }
@@ -54,6 +56,9 @@ impl World {
             net,
             setup,
         };
+        if let (Some(path), Proxy::Sockhop) = (world.setup.datapath, world.sockhop.proxy()) {
+            datapath::assert_selected(&world.sockhop, LISTEN, path);
+        }
         for role in Role::BOTH {
             world.wait_status(role, "UP", world.transition_bound(world.setup.rise));
         }
@@ -125,6 +130,36 @@ impl World {
         assert!(
             ids.iter().all(|&id| id == want),
             "expected every connection on {role} (server_id {want}), got {ids:?}"
+        );
+    }
+
+    /// The test's client sessions went through the data path of its setup, and that path's
+    /// byte counters reached `show stat` (nothing to check without a path, or with HAProxy).
+    pub fn assert_sessions_carried(&self) {
+        if let (Some(path), Proxy::Sockhop) = (self.setup.datapath, self.sockhop.proxy()) {
+            datapath::assert_sessions_carried(&self.sockhop, path);
+            self.wait_bytes_counted();
+        }
+    }
+
+    /// Waits until the FRONTEND's `bin` and `bout` in `show stat` are both above zero.
+    fn wait_bytes_counted(&self) {
+        wait::until(
+            Duration::from_secs(5),
+            "the FRONTEND's bin and bout to count the sessions' bytes",
+            || {
+                let table = self.sockhop.show_stat();
+                let count = |name| {
+                    table
+                        .field(LISTEN, "FRONTEND", name)
+                        .and_then(|v| v.parse::<u64>().ok())
+                        .unwrap_or(0)
+                };
+                match (count("bin"), count("bout")) {
+                    (bin, bout) if bin > 0 && bout > 0 => Ok(()),
+                    (bin, bout) => Err(format!("bin {bin}, bout {bout}")),
+                }
+            },
         );
     }
 

@@ -1,17 +1,18 @@
 //! The operator's commands on the stats socket: disable and enable a server.
 
+use sockhop_tests::datapath::DataPath;
 use sockhop_tests::mariadb::Role;
 use sockhop_tests::net::TestNet;
-use sockhop_tests::require_prerequisites;
+use sockhop_tests::per_datapath;
 use sockhop_tests::sockhop::Setup;
 use sockhop_tests::stats;
 use sockhop_tests::world::{LISTEN, World};
 use std::time::Duration;
 
-#[test]
-fn disable_sends_traffic_to_the_backup_and_enable_brings_it_back() {
-    require_prerequisites!("disable_and_enable_server");
-    let w = World::start("admin", TestNet::new(105), Setup::default());
+per_datapath!(disable_sends_traffic_to_the_backup_and_enable_brings_it_back);
+fn disable_sends_traffic_to_the_backup_and_enable_brings_it_back(path: DataPath) -> World {
+    let net = TestNet::per_path(5, path);
+    let w = World::start(&format!("admin-{path}"), net, Setup::on(path));
     let socket = w.sockhop.stats_socket();
     w.traffic_goes_to(Role::Primary, 3);
 
@@ -32,4 +33,5 @@ fn disable_sends_traffic_to_the_backup_and_enable_brings_it_back() {
     assert_eq!(reply, "\n", "reply to enable server");
     w.wait_status(Role::Primary, "UP", w.transition_bound(w.setup.rise));
     w.traffic_goes_to(Role::Primary, 5);
+    w
 }

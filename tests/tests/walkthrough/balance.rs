@@ -1,32 +1,34 @@
 //! Where connections go while both servers are healthy.
 
+use sockhop_tests::datapath::DataPath;
 use sockhop_tests::mariadb::Role;
 use sockhop_tests::net::TestNet;
-use sockhop_tests::require_prerequisites;
+use sockhop_tests::per_datapath;
 use sockhop_tests::sockhop::Setup;
 use sockhop_tests::stats::{self, StatTable};
 use sockhop_tests::world::World;
 
-#[test]
-fn two_active_servers_take_turns() {
-    require_prerequisites!("two_active_servers_take_turns");
+per_datapath!(two_active_servers_take_turns);
+fn two_active_servers_take_turns(path: DataPath) -> World {
     let setup = Setup {
         secondary_backup: false,
-        ..Setup::default()
+        ..Setup::on(path)
     };
-    let w = World::start("roundrobin", TestNet::new(102), setup);
+    let net = TestNet::per_path(2, path);
+    let w = World::start(&format!("roundrobin-{path}"), net, setup);
     let ids = w.server_ids(8);
     assert!(
         ids.windows(2).all(|p| p[0] != p[1]),
         "successive connections must alternate between 10 and 20, got {ids:?}"
     );
     assert!(ids.iter().all(|id| [10, 20].contains(id)), "{ids:?}");
+    w
 }
 
-#[test]
-fn backup_config_shows_the_seed_rows_and_sends_everything_to_the_primary() {
-    require_prerequisites!("backup_config_shows_the_seed_rows");
-    let w = World::start("backup", TestNet::new(103), Setup::default());
+per_datapath!(backup_config_shows_the_seed_rows_and_sends_everything_to_the_primary);
+fn backup_config_shows_the_seed_rows_and_sends_everything_to_the_primary(path: DataPath) -> World {
+    let net = TestNet::per_path(3, path);
+    let w = World::start(&format!("backup-{path}"), net, Setup::on(path));
     let expected = [
         "# pxname,svname,status,act,bck",
         "MySQL,FRONTEND,OPEN,,",
@@ -58,4 +60,5 @@ fn backup_config_shows_the_seed_rows_and_sends_everything_to_the_primary() {
         ids.iter().all(|&id| id == Role::Primary.server_id()),
         "every connection must reach the Primary (10), got {ids:?}"
     );
+    w
 }

@@ -1,23 +1,24 @@
 //! `failback = "manual"`: after a failover, traffic stays on the Secondary until the
 //! operator says the Primary is ready (master-master: writes never land on both).
 
+use sockhop_tests::datapath::DataPath;
 use sockhop_tests::mariadb::Role;
 use sockhop_tests::net::TestNet;
-use sockhop_tests::require_prerequisites;
+use sockhop_tests::per_datapath;
 use sockhop_tests::sockhop::Setup;
 use sockhop_tests::stats;
 use sockhop_tests::wait;
 use sockhop_tests::world::{LISTEN, World};
 use std::time::Duration;
 
-#[test]
-fn manual_failback_waits_for_set_server_state_ready() {
-    require_prerequisites!("manual_failback_waits_for_set_server_state_ready");
+per_datapath!(manual_failback_waits_for_set_server_state_ready);
+fn manual_failback_waits_for_set_server_state_ready(path: DataPath) -> World {
     let setup = Setup {
         manual_failback: true,
-        ..Setup::default()
+        ..Setup::on(path)
     };
-    let mut w = World::start("failback", TestNet::new(106), setup);
+    let net = TestNet::per_path(6, path);
+    let mut w = World::start(&format!("failback-{path}"), net, setup);
     w.traffic_goes_to(Role::Primary, 3);
 
     w.pair.stop(Role::Primary).unwrap_or_else(|e| panic!("{e}"));
@@ -63,4 +64,5 @@ fn manual_failback_waits_for_set_server_state_ready() {
     assert_eq!(reply, "\n", "reply to set server state ready");
     w.wait_status(Role::Primary, "UP", Duration::from_secs(2));
     w.traffic_goes_to(Role::Primary, 5);
+    w
 }

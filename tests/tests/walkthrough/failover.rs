@@ -1,16 +1,17 @@
 //! The Primary's mariadbd stops and comes back.
 
+use sockhop_tests::datapath::DataPath;
 use sockhop_tests::mariadb::Role;
 use sockhop_tests::net::TestNet;
-use sockhop_tests::require_prerequisites;
+use sockhop_tests::per_datapath;
 use sockhop_tests::sockhop::Setup;
 use sockhop_tests::world::{LISTEN, World};
 use std::time::Duration;
 
-#[test]
-fn primary_down_fails_over_to_the_secondary_and_back() {
-    require_prerequisites!("primary_down_fails_over_to_the_secondary_and_back");
-    let mut w = World::start("failover", TestNet::new(104), Setup::default());
+per_datapath!(primary_down_fails_over_to_the_secondary_and_back);
+fn primary_down_fails_over_to_the_secondary_and_back(path: DataPath) -> World {
+    let net = TestNet::per_path(4, path);
+    let mut w = World::start(&format!("failover-{path}"), net, Setup::on(path));
     w.traffic_goes_to(Role::Primary, 3);
 
     // Stop the Primary: DOWN within inter x fall (+ slack), BACKEND left with the backup.
@@ -57,4 +58,5 @@ fn primary_down_fails_over_to_the_secondary_and_back() {
         1,
         Duration::from_secs(10),
     );
+    w
 }

@@ -1,4 +1,6 @@
 //! The pair itself: a row inserted on either server reaches the other.
+//!
+//! Runs once, not per data path: no proxy is involved (the rows go straight to each server).
 
 use sockhop_tests::mariadb::Role;
 use sockhop_tests::net::TestNet;
