@@ -242,12 +242,16 @@ async fn half_close_each_way_with_data_in_flight() {
                 } else {
                     (p.server, p.client)
                 };
-                // 8 MB then FIN, without waiting for the reader.
-                send(&mut first, 1, 8 * MB).await.unwrap();
-                assert_eq!(recv(&mut second, 1).await.unwrap(), 8 * MB);
+                // 8 MB then FIN, without waiting for the reader. The reader runs alongside:
+                // waiting for the whole send first would need 8 MB of kernel buffers, which
+                // autotuning gives only sometimes (a stall by test design, not a path bug).
+                let (sent, got) = tokio::join!(send(&mut first, 1, 8 * MB), recv(&mut second, 1));
+                sent.unwrap();
+                assert_eq!(got.unwrap(), 8 * MB);
                 // The half-closed side still receives.
-                send(&mut second, 2, 8 * MB).await.unwrap();
-                assert_eq!(recv(&mut first, 2).await.unwrap(), 8 * MB);
+                let (sent, got) = tokio::join!(send(&mut second, 2, 8 * MB), recv(&mut first, 2));
+                sent.unwrap();
+                assert_eq!(got.unwrap(), 8 * MB);
                 let t = p.forward.await.unwrap();
                 assert_eq!(t.end, End::Done);
                 assert_eq!(t.client_to_server + t.server_to_client, 16 * MB);
@@ -509,5 +513,36 @@ async fn stalled_reader_bounded_then_completes() {
             assert_eq!(t.client_to_server, total);
         })
         .await;
+    }
+}
+
+/// Pipes and buffer rings are reused across sessions: a session that ends with bytes still
+/// buffered (a reset mid-stream) must never hand them to the next one. Aborted floods and
+/// byte-exact exchanges alternate on every ring worker.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reused_buffers_never_carry_an_aborted_sessions_bytes() {
+    for choice in PATHS {
+        let Some(path) = path(choice) else { continue };
+        for round in 0..12u64 {
+            let p = proxied(&path).await;
+            within(30, async {
+                let (mut server, mut client) = (p.server, p.client);
+                let flood = async {
+                    let buf = vec![0xEEu8; 256 * 1024];
+                    while server.write_all(&buf).await.is_ok() {}
+                };
+                let abort = async {
+                    let mut got = vec![0u8; 512 * 1024];
+                    client.read_exact(&mut got).await.unwrap();
+                    reset(client);
+                };
+                tokio::join!(flood, abort);
+                assert_eq!(p.forward.await.unwrap().end, End::ClientAbort);
+            })
+            .await;
+            let seed = 0x5EED_0000 + round;
+            let size = 1 + (round * 7919) % (300 * 1024);
+            within(30, exchange(proxied(&path).await, size, size / 2 + 1, seed)).await;
+        }
     }
 }

@@ -4,7 +4,7 @@
 use super::bufring::BufRing;
 use super::recv_send::RecvSendDir;
 use super::ring::Ring;
-use super::splice::SpliceDir;
+use super::splice::{Pipe, SpliceDir};
 use crate::datapath::{End, Meter, Transfer};
 use io_uring::{opcode, squeue, types};
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
@@ -205,21 +205,28 @@ impl Session {
         self.end.is_some() && self.inflight == 0
     }
 
-    /// Closes everything and answers the control plane. Returns the buffer rings to recycle.
-    pub fn release(mut self) -> Vec<BufRing> {
+    /// Closes everything and answers the control plane. Returns the buffer rings and the
+    /// empty pipes to recycle.
+    pub fn release(mut self) -> (Vec<BufRing>, Vec<Pipe>) {
         let transfer = Transfer {
             client_to_server: self.shared.bytes(0),
             server_to_client: self.shared.bytes(1),
             end: self.end.unwrap_or(End::Done),
         };
-        let rings = match self.dirs {
-            Dirs::Splice(_) => Vec::new(),
-            Dirs::RecvSend(dirs) => dirs.into_iter().map(RecvSendDir::into_ring).collect(),
+        let recycled = match self.dirs {
+            Dirs::Splice(dirs) => (
+                Vec::new(),
+                dirs.into_iter().filter_map(SpliceDir::into_pipe).collect(),
+            ),
+            Dirs::RecvSend(dirs) => (
+                dirs.into_iter().map(RecvSendDir::into_ring).collect(),
+                Vec::new(),
+            ),
         };
         drop(self.fds);
         if let Some(reply) = self.reply.take() {
             let _ = reply.send(Outcome::Finished(transfer));
         }
-        rings
+        recycled
     }
 }

@@ -8,6 +8,10 @@
 //! `EAGAIN` from the read always means "socket empty", never "pipe full" (a pipe fills by
 //! slots, not bytes), and a stalled destination stops reading: at most one pipe of bytes is
 //! held per direction.
+//!
+//! Pipes outlive sessions: an empty pipe goes back to its worker's pool when a session ends
+//! (HAProxy keeps a pipe pool for the same reason), which saves a `pipe2`, an `F_SETPIPE_SZ`
+//! and two `close` per direction on every new connection.
 
 use super::session::{Ops, Shared, Step, TAG_POLL_IN, TAG_POLL_OUT};
 use crate::datapath::Meter;
@@ -17,9 +21,38 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 /// Pipe capacity per direction (rounded by the kernel to a power of two pages).
 pub(super) const PIPE_SIZE: usize = 256 * 1024;
 
+/// A pipe used as a splice buffer.
+pub(super) struct Pipe {
+    r: OwnedFd,
+    w: OwnedFd,
+}
+
+impl Pipe {
+    pub fn new() -> io::Result<Pipe> {
+        let mut fds = [0; 2];
+        // SAFETY: pipe2 fills two descriptors we take ownership of right away.
+        if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK | libc::O_CLOEXEC) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let (r, w) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+        // A bigger pipe is an optimisation only; the default 64 KiB pipe works too.
+        // SAFETY: fcntl on a descriptor we own.
+        unsafe { libc::fcntl(w.as_raw_fd(), libc::F_SETPIPE_SZ, PIPE_SIZE as libc::c_int) };
+        Ok(Pipe { r, w })
+    }
+
+    /// True when the kernel holds no byte in the pipe (checked, not assumed: only such a
+    /// pipe may carry another session's bytes).
+    fn is_empty(&self) -> bool {
+        let mut n: libc::c_int = 0;
+        // SAFETY: FIONREAD writes one int.
+        let r = unsafe { libc::ioctl(self.r.as_raw_fd(), libc::FIONREAD, &mut n) };
+        r == 0 && n == 0
+    }
+}
+
 pub(super) struct SpliceDir {
-    pipe_r: OwnedFd,
-    pipe_w: OwnedFd,
+    pipe: Pipe,
     /// Bytes in the pipe, not yet written to the destination.
     in_pipe: usize,
     eof: bool,
@@ -58,31 +91,19 @@ fn splice(from: RawFd, to: RawFd, len: usize) -> Io {
 }
 
 impl SpliceDir {
-    pub fn new() -> io::Result<SpliceDir> {
-        let mut fds = [0; 2];
-        // SAFETY: pipe2 fills two descriptors we take ownership of right away.
-        if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK | libc::O_CLOEXEC) } != 0 {
-            return Err(io::Error::last_os_error());
-        }
-        let (pipe_r, pipe_w) =
-            unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
-        // A bigger pipe is an optimisation only; the default 64 KiB pipe works too.
-        // SAFETY: fcntl on a descriptor we own.
-        unsafe {
-            libc::fcntl(
-                pipe_w.as_raw_fd(),
-                libc::F_SETPIPE_SZ,
-                PIPE_SIZE as libc::c_int,
-            )
-        };
-        Ok(SpliceDir {
-            pipe_r,
-            pipe_w,
+    pub fn new(pipe: Pipe) -> SpliceDir {
+        SpliceDir {
+            pipe,
             in_pipe: 0,
             eof: false,
             poll_in: false,
             poll_out: false,
-        })
+        }
+    }
+
+    /// The pipe back for another session, when nothing is left in it.
+    pub fn into_pipe(self) -> Option<Pipe> {
+        (self.in_pipe == 0 && self.pipe.is_empty()).then_some(self.pipe)
     }
 
     /// A readiness poll armed by this direction completed.
@@ -106,7 +127,7 @@ impl SpliceDir {
         let (src, dst) = (d, 1 - d);
         loop {
             if self.in_pipe == 0 && !self.eof {
-                match splice(fds[src], self.pipe_w.as_raw_fd(), PIPE_SIZE) {
+                match splice(fds[src], self.pipe.w.as_raw_fd(), PIPE_SIZE) {
                     Io::Moved(0) => self.eof = true,
                     Io::Moved(n) => {
                         self.in_pipe = n;
@@ -124,7 +145,7 @@ impl SpliceDir {
                 }
             }
             if self.in_pipe > 0 {
-                match splice(self.pipe_r.as_raw_fd(), fds[dst], self.in_pipe) {
+                match splice(self.pipe.r.as_raw_fd(), fds[dst], self.in_pipe) {
                     Io::Moved(n) => {
                         self.in_pipe -= n;
                         shared.touch(dst);

@@ -6,7 +6,7 @@ use super::engine::{Command, Mode, Start};
 use super::recv_send::RecvSendDir;
 use super::ring::{Cqe, Ring};
 use super::session::{Dirs, Outcome, Session, TAG_CANCEL, split_user_data};
-use super::splice::SpliceDir;
+use super::splice::{Pipe, SpliceDir};
 use io_uring::{cqueue, opcode, types};
 use std::collections::HashMap;
 use std::io;
@@ -17,6 +17,8 @@ use std::sync::{Arc, mpsc};
 const WAKE: u64 = u64::MAX;
 /// Registered buffer rings kept for reuse when idle; beyond this they are unregistered.
 const IDLE_RINGS: usize = 64;
+/// Empty pipes kept for reuse (two per splice session); beyond this they are closed.
+const IDLE_PIPES: usize = 128;
 
 struct Worker {
     ring: Ring,
@@ -24,6 +26,7 @@ struct Worker {
     free_slots: Vec<u32>,
     by_id: HashMap<u64, u32>,
     idle_rings: Vec<BufRing>,
+    idle_pipes: Vec<Pipe>,
     next_bgid: u32,
     free_bgids: Vec<u16>,
 }
@@ -35,6 +38,7 @@ pub(super) fn run(ring: Ring, rx: mpsc::Receiver<Command>, wake: Arc<OwnedFd>) {
         free_slots: Vec::new(),
         by_id: HashMap::new(),
         idle_rings: Vec::new(),
+        idle_pipes: Vec::new(),
         next_bgid: 0,
         free_bgids: Vec::new(),
     };
@@ -126,7 +130,17 @@ impl Worker {
 
     fn dirs(&mut self, mode: Mode) -> io::Result<Dirs> {
         Ok(match mode {
-            Mode::Splice => Dirs::Splice([SpliceDir::new()?, SpliceDir::new()?]),
+            Mode::Splice => {
+                let a = self.pipe()?;
+                let b = match self.pipe() {
+                    Ok(b) => b,
+                    Err(e) => {
+                        self.idle_pipes.push(a);
+                        return Err(e);
+                    }
+                };
+                Dirs::Splice([SpliceDir::new(a), SpliceDir::new(b)])
+            }
             Mode::RecvSend => {
                 let a = self.buf_ring()?;
                 let b = match self.buf_ring() {
@@ -139,6 +153,13 @@ impl Worker {
                 Dirs::RecvSend([RecvSendDir::new(a), RecvSendDir::new(b)])
             }
         })
+    }
+
+    fn pipe(&mut self) -> io::Result<Pipe> {
+        match self.idle_pipes.pop() {
+            Some(p) => Ok(p),
+            None => Pipe::new(),
+        }
     }
 
     fn buf_ring(&mut self) -> io::Result<BufRing> {
@@ -182,7 +203,13 @@ impl Worker {
         let s = self.slots[slot as usize].take().expect("checked above");
         self.by_id.remove(&s.id);
         self.free_slots.push(slot);
-        for r in (*s).release() {
+        let (rings, pipes) = (*s).release();
+        for p in pipes {
+            if self.idle_pipes.len() < IDLE_PIPES {
+                self.idle_pipes.push(p);
+            }
+        }
+        for r in rings {
             if self.idle_rings.len() < IDLE_RINGS {
                 self.idle_rings.push(r);
             } else {
