@@ -55,6 +55,10 @@ pub(super) struct SpliceDir {
     pipe: Pipe,
     /// Bytes in the pipe, not yet written to the destination.
     in_pipe: usize,
+    /// The last read from the source was short (or none was made yet): the socket is most
+    /// likely empty, so wait for readiness instead of calling splice(2) for an EAGAIN. The
+    /// ring checks readiness when the poll is armed, so bytes already there are not missed.
+    maybe_empty: bool,
     eof: bool,
     poll_in: bool,
     poll_out: bool,
@@ -95,6 +99,7 @@ impl SpliceDir {
         SpliceDir {
             pipe,
             in_pipe: 0,
+            maybe_empty: true,
             eof: false,
             poll_in: false,
             poll_out: false,
@@ -110,6 +115,7 @@ impl SpliceDir {
     pub fn polled(&mut self, tag: u8) {
         if tag & 0xf0 == TAG_POLL_IN {
             self.poll_in = false;
+            self.maybe_empty = false;
         } else {
             self.poll_out = false;
         }
@@ -127,10 +133,16 @@ impl SpliceDir {
         let (src, dst) = (d, 1 - d);
         loop {
             if self.in_pipe == 0 && !self.eof {
-                match splice(fds[src], self.pipe.w.as_raw_fd(), PIPE_SIZE) {
+                let read = if self.maybe_empty {
+                    Io::WouldBlock
+                } else {
+                    splice(fds[src], self.pipe.w.as_raw_fd(), PIPE_SIZE)
+                };
+                match read {
                     Io::Moved(0) => self.eof = true,
                     Io::Moved(n) => {
                         self.in_pipe = n;
+                        self.maybe_empty = n < PIPE_SIZE;
                         shared.touch(src);
                     }
                     Io::WouldBlock => {
