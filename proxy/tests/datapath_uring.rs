@@ -546,3 +546,15 @@ async fn reused_buffers_never_carry_an_aborted_sessions_bytes() {
         }
     }
 }
+
+/// `auto` picks splice where the kernel allows it (the order measured best, see
+/// `AUTO_ORDER`); under CI, where io_uring must be available, anything else is a failure.
+#[test]
+fn auto_picks_splice_first() {
+    use sockhop::datapath::DataPathKind;
+    let auto = DataPath::select(DataPathChoice::Auto, "test").unwrap();
+    match path(DataPathChoice::Splice) {
+        Some(_) => assert_eq!(auto.kind(), DataPathKind::Splice),
+        None => assert_ne!(auto.kind(), DataPathKind::Splice),
+    }
+}

@@ -75,8 +75,22 @@ impl DataPath {
     /// Picks the data path for `choice` on this kernel, logging the decision.
     pub fn select(choice: DataPathChoice, listen: &str) -> Result<DataPath, DataPathError> {
         let path = match choice {
-            DataPathChoice::Copy => DataPath::Copy(CopyPath),
             DataPathChoice::Auto => select_auto(listen),
+            exact => DataPath::select_exactly(exact)?,
+        };
+        tracing::info!(
+            "Proxy {listen}: data path '{}' (wanted '{}').",
+            path.kind().as_str(),
+            choice_name(choice)
+        );
+        Ok(path)
+    }
+
+    /// The path `choice` names, or why this kernel or these privileges do not allow it
+    /// (`auto` is [`select_auto`]'s business and gives copy here).
+    fn select_exactly(choice: DataPathChoice) -> Result<DataPath, DataPathError> {
+        Ok(match choice {
+            DataPathChoice::Copy | DataPathChoice::Auto => DataPath::Copy(CopyPath),
             DataPathChoice::Sockmap => {
                 DataPath::Sockmap(SockmapPath::load().map_err(|e| DataPathError::Unavailable {
                     wanted: "sockmap",
@@ -98,13 +112,7 @@ impl DataPath {
                     })?,
                 )
             }
-        };
-        tracing::info!(
-            "Proxy {listen}: data path '{}' (wanted '{}').",
-            path.kind().as_str(),
-            choice_name(choice)
-        );
-        Ok(path)
+        })
     }
 
     pub fn kind(&self) -> DataPathKind {
@@ -133,24 +141,48 @@ impl DataPath {
     }
 }
 
-// --- sockmap selection (kept apart from the other paths' selection) ---
-/// `auto`, as far as sockmap is concerned: probe it (loading the program once) and log what
-/// was found, but pick copy. Under bulk load with receive-side drops the kernel hands the
-/// verdict the head of a partial retransmit twice; sockmap detects that and resets the
-/// session, but about one 2 GiB stream in 15-40 is affected (docs/datapaths.md), and it
-/// measured at best level with copy; until both change it is used only when asked for.
+/// What `auto` tries, best first, as measured on this kind of machine (kernel 6.18, 2 cores;
+/// docs/datapaths.md, "What auto picks"): splice led on bulk throughput and CPU per byte and
+/// matched the others on small request/response traffic; uring is next; copy always works.
+const AUTO_ORDER: [DataPathChoice; 3] = [
+    DataPathChoice::Splice,
+    DataPathChoice::Uring,
+    DataPathChoice::Copy,
+];
+
+/// `auto`: the first path of [`AUTO_ORDER`] this kernel and these privileges allow, each
+/// fallback logged with its reason. sockmap is probed and logged but not picked (see
+/// [`log_sockmap_probe`]).
 fn select_auto(listen: &str) -> DataPath {
-    match SockmapPath::load() {
-        Ok(_) => tracing::info!(
-            "Proxy {listen}: sockmap data path available but not chosen by 'auto' (not yet \
-             proven on every workload, see docs/datapaths.md); using copy. Set datapath = \
-             \"sockmap\" to use it."
-        ),
-        Err(e) => {
-            tracing::info!("Proxy {listen}: sockmap data path unavailable ({e}); using copy.")
+    log_sockmap_probe(listen);
+    for choice in AUTO_ORDER {
+        match DataPath::select_exactly(choice) {
+            Ok(path) => return path,
+            Err(DataPathError::Unavailable { wanted, reason }) => {
+                tracing::warn!(
+                    "Proxy {listen}: 'auto' cannot use {wanted} ({reason}); trying the next path."
+                )
+            }
         }
     }
     DataPath::Copy(CopyPath)
+}
+
+// --- sockmap selection (kept apart from the other paths' selection) ---
+/// `auto`, as far as sockmap is concerned: probe it (loading the program once) and log what
+/// was found, but do not pick it. Under bulk load with receive-side drops the kernel hands
+/// the verdict the head of a partial retransmit twice; sockmap detects that and resets the
+/// session, but about one 2 GiB stream in 15-40 is affected (docs/datapaths.md), and it
+/// trails splice on throughput; until both change it is used only when asked for.
+fn log_sockmap_probe(listen: &str) {
+    match SockmapPath::load() {
+        Ok(_) => tracing::info!(
+            "Proxy {listen}: sockmap data path available but not chosen by 'auto' (not yet \
+             proven on every workload, see docs/datapaths.md). Set datapath = \"sockmap\" \
+             to use it."
+        ),
+        Err(e) => tracing::info!("Proxy {listen}: sockmap data path unavailable ({e})."),
+    }
 }
 // --- end of sockmap selection ---
 
