@@ -101,8 +101,9 @@ impl SockmapPath {
     }
 
     /// Whether a direction that userspace took over (the bound was reached) may go back to
-    /// kernel redirect once userspace caught up. Off by default: with it on, repeated
-    /// 2 GiB transfers corrupted about 1 in 20 streams (docs/datapaths.md).
+    /// kernel redirect once userspace caught up. Off by default: it multiplies the mode
+    /// switches and has not measured better. (Its 1-in-20 corrupted 2 GiB streams were the
+    /// retransmit fault the program now cuts off, as in sticky mode; docs/datapaths.md.)
     pub fn with_resume_redirect(mut self, on: bool) -> SockmapPath {
         self.resume_redirect = on;
         self
