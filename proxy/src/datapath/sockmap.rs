@@ -409,9 +409,13 @@ impl Direction<'_> {
             .map_err(|_| Abort(self.src_side))?
             .bytes_received;
         if st.redirected + st.passed > received {
+            // For diagnosis: the counters and TCP's figure once more, read in that order.
+            let again = self.kernel.stats(self.src_cookie).ok();
+            let received_again = tcp_info(self.src).map(|i| i.bytes_received).ok();
             tracing::error!(
                 "sockmap: the kernel handed {} bytes to the verdict but TCP received only \
-                 {received} in sequence (duplicated retransmit); resetting the session",
+                 {received} in sequence (duplicated bytes); resetting the session. \
+                 Counters {st:?}, then {again:?} with {received_again:?} received",
                 st.redirected + st.passed
             );
             return Err(Abort(self.src_side));
