@@ -32,7 +32,20 @@ pub struct DirStats {
     /// Bytes handed to the socket's own receive queue (`SK_PASS`), for userspace to read
     /// and forward.
     pub passed: u64,
+    /// Bytes the program cut off (or dropped) because they had already been handled: the
+    /// head of a partially retransmitted skb, which the kernel's `tcp_read_skb` hands over
+    /// whole. Never forwarded, not in `redirected` or `passed`.
+    pub trimmed: u64,
+    /// TCP sequence number just past the last byte handled (valid with [`SEQ_KNOWN`]).
+    pub next_seq: u32,
+    /// [`SEQ_KNOWN`] once the program has seen a byte.
+    pub flags: u32,
 }
+
+/// `DirStats::next_seq` holds the end of the bytes handled so far.
+pub const SEQ_KNOWN: u32 = 1;
+/// Most bytes the program cuts off one skb (it pops at most 4095 bytes per helper call).
+pub const MAX_TRIM: u32 = 64 * 4095;
 
 /// Userspace's instructions for the bytes arriving on one socket. Only userspace writes it
 /// (as a whole value, which the hash map swaps atomically); the program reads it.
@@ -53,8 +66,11 @@ pub struct DirControl {
 
 /// Never redirect: every byte goes to the socket's own queue (userspace copies).
 pub const CTL_PASS_ALL: u32 = 1;
+/// Do not cut already-handled bytes off retransmitted skbs (measurements only: shows the
+/// fault that the trimming fixes).
+pub const CTL_NO_TRIM: u32 = 2;
 
-const _: () = assert!(core::mem::size_of::<DirStats>() == 16);
+const _: () = assert!(core::mem::size_of::<DirStats>() == 32);
 const _: () = assert!(core::mem::align_of::<DirStats>() == 8);
 const _: () = assert!(core::mem::size_of::<DirControl>() == 24);
 const _: () = assert!(core::mem::align_of::<DirControl>() == 8);

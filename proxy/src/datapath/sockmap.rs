@@ -22,13 +22,18 @@
 //!   inactivity timeouts come from `tcpi_last_data_recv`/`_sent`; cancellation resets both.
 //! - **Counting.** The program's per-direction counters plus userspace-written bytes feed
 //!   the [`Meter`](super::Meter) as they move (ticks of 1 ms while bytes move, slower idle).
+//! - **Retransmitted bytes.** The kernel hands the program whole skbs, also the head of a
+//!   partially retransmitted one that was already handled; the program cuts such heads off
+//!   by TCP sequence number (see `proxy-ebpf`). As a guard against kernels that still
+//!   deliver a byte twice, userspace checks that the program never handled more bytes than
+//!   TCP received in sequence, and resets the session if it did.
 //! - **Fallback.** A session whose client cannot be inserted (EOPNOTSUPP once it is no
 //!   longer ESTABLISHED, or any other insert failure) uses the copy path instead.
 
 use super::sockmap_kernel::{Kernel, KernelError, kernel};
 use super::tcpinfo::{bytes_queued_total, cookie, tcp_info};
 use super::{CopyPath, End, SessionIo, Transfer};
-use proxy_common::{CTL_PASS_ALL, DirControl, DirStats};
+use proxy_common::{CTL_NO_TRIM, CTL_PASS_ALL, DirControl, DirStats};
 use std::io;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -45,12 +50,16 @@ const TICK_BUSY: Duration = Duration::from_millis(1);
 const TICK_IDLE_MAX: Duration = Duration::from_millis(50);
 const TCP_CLOSE: u8 = 7;
 
+/// Retransmitted bytes the kernel program cut off, over every session of the process.
+static TRIMMED: AtomicU64 = AtomicU64::new(0);
+
 #[derive(Debug, Clone)]
 pub struct SockmapPath {
     kernel: Arc<Kernel>,
     cap: u64,
     sndbuf: Option<usize>,
     resume_redirect: bool,
+    trim: bool,
 }
 
 /// Which side of the session a socket is.
@@ -81,6 +90,7 @@ impl SockmapPath {
             cap: DEFAULT_CAP,
             sndbuf: Some(DEFAULT_SNDBUF),
             resume_redirect: false,
+            trim: true,
         })
     }
 
@@ -91,11 +101,25 @@ impl SockmapPath {
     }
 
     /// Whether a direction that userspace took over (the bound was reached) may go back to
-    /// kernel redirect once userspace caught up. Off by default: with it on, repeated
-    /// 2 GiB transfers corrupted about 1 in 20 streams (docs/datapaths.md).
+    /// kernel redirect once userspace caught up. Off by default: it multiplies the mode
+    /// switches and has not measured better. (Its 1-in-20 corrupted 2 GiB streams were the
+    /// retransmit fault the program now cuts off, as in sticky mode; docs/datapaths.md.)
     pub fn with_resume_redirect(mut self, on: bool) -> SockmapPath {
         self.resume_redirect = on;
         self
+    }
+
+    /// Whether the program cuts already-handled bytes off retransmitted skbs. On by
+    /// default; off only to measure the fault it fixes (docs/datapaths.md).
+    pub fn with_trim_retransmits(mut self, on: bool) -> SockmapPath {
+        self.trim = on;
+        self
+    }
+
+    /// Retransmitted bytes the kernel program cut off so far, over every session of this
+    /// process (counted when a session ends).
+    pub fn trimmed_total() -> u64 {
+        TRIMMED.load(Relaxed)
     }
 
     /// The bound on bytes waiting in a destination's psock queue, per direction.
@@ -125,11 +149,17 @@ impl SockmapPath {
             cookies: [setup.client_cookie, setup.server_cookie],
         };
         let (end, up, down) = self.run(&client, &server, &setup, s).await;
+        let counters = [setup.client_cookie, setup.server_cookie].map(|c| self.kernel.stats(c));
         tracing::trace!(
             "sockmap: kernel counters up {:?}, down {:?}",
-            self.kernel.stats(setup.client_cookie),
-            self.kernel.stats(setup.server_cookie)
+            counters[0],
+            counters[1]
         );
+        let trimmed: u64 = counters.iter().flatten().map(|st| st.trimmed).sum();
+        if trimmed > 0 {
+            TRIMMED.fetch_add(trimmed, Relaxed);
+            tracing::debug!("sockmap: cut {trimmed} retransmitted bytes off skbs");
+        }
         tracing::debug!("sockmap: session ended {end:?} after {up} B up, {down} B down");
         if end != End::Done {
             for sock in [&client, &server] {
@@ -157,6 +187,7 @@ impl SockmapPath {
         let server_base = bytes_queued_total(server)?;
         let ctl = DirControl {
             limit: self.cap,
+            flags: self.base_flags(),
             ..DirControl::default()
         };
         let k = &self.kernel;
@@ -179,7 +210,7 @@ impl SockmapPath {
             Err(e) => {
                 tracing::debug!("sockmap: server socket not inserted ({e}); copying it");
                 let pass_all = DirControl {
-                    flags: CTL_PASS_ALL,
+                    flags: ctl.flags | CTL_PASS_ALL,
                     ..ctl
                 };
                 k.set_control(client_cookie, pass_all)
@@ -194,6 +225,11 @@ impl SockmapPath {
             server_base,
             server_in_map,
         })
+    }
+
+    /// Control flags every direction starts with.
+    fn base_flags(&self) -> u32 {
+        if self.trim { 0 } else { CTL_NO_TRIM }
     }
 
     async fn run(
@@ -216,6 +252,7 @@ impl SockmapPath {
             dst_base: setup.server_base,
             consumed: 0,
             resume_redirect: self.resume_redirect,
+            base_flags: self.base_flags(),
             control: None,
             total: &up_total,
             count: &|n| s.meter.client_to_server(n),
@@ -231,6 +268,7 @@ impl SockmapPath {
             dst_base: setup.client_base,
             consumed: 0,
             resume_redirect: self.resume_redirect,
+            base_flags: self.base_flags(),
             control: None,
             total: &down_total,
             count: &|n| s.meter.server_to_client(n),
@@ -279,6 +317,8 @@ struct Direction<'a> {
     consumed: u64,
     /// Whether the program may redirect again once userspace caught up.
     resume_redirect: bool,
+    /// Control flags the direction started with.
+    base_flags: u32,
     /// The control last written, to skip identical writes.
     control: Option<DirControl>,
     /// Bytes moved so far (metered).
@@ -324,8 +364,8 @@ impl Direction<'_> {
     fn stats(&self) -> Result<DirStats, Abort> {
         if !self.src_in_map {
             return Ok(DirStats {
-                redirected: 0,
                 passed: self.consumed,
+                ..DirStats::default()
             });
         }
         self.kernel.stats(self.src_cookie).map_err(|e| {
@@ -358,20 +398,24 @@ impl Direction<'_> {
         Ok(moved)
     }
 
-    /// The program must never handle more bytes than TCP received in sequence. It can: the
-    /// kernel's `tcp_read_skb` hands the verdict whole skbs, including the already-received
-    /// head of a partially retransmitted one (retransmits follow receive-side drops under
-    /// memory pressure), so those bytes would be forwarded twice. Such a stream is
-    /// corrupt; abort it (both sides get a reset) rather than deliver it.
+    /// The program must never handle more bytes than TCP received in sequence. It did
+    /// before it cut retransmitted heads off (the kernel's `tcp_read_skb` hands the verdict
+    /// whole skbs, including the already-received head of a partially retransmitted one),
+    /// and a kernel that delivers bytes twice some other way would do it again. Such a
+    /// stream is corrupt; abort it (both sides get a reset) rather than deliver it.
     fn check_no_duplicates(&self, st: &DirStats) -> Result<(), Abort> {
         // Read after the counters: `received` can only have grown since.
         let received = tcp_info(self.src)
             .map_err(|_| Abort(self.src_side))?
             .bytes_received;
         if st.redirected + st.passed > received {
+            // For diagnosis: the counters and TCP's figure once more, read in that order.
+            let again = self.kernel.stats(self.src_cookie).ok();
+            let received_again = tcp_info(self.src).map(|i| i.bytes_received).ok();
             tracing::error!(
                 "sockmap: the kernel handed {} bytes to the verdict but TCP received only \
-                 {received} in sequence (duplicated retransmit); resetting the session",
+                 {received} in sequence (duplicated bytes); resetting the session. \
+                 Counters {st:?}, then {again:?} with {received_again:?} received",
                 st.redirected + st.passed
             );
             return Err(Abort(self.src_side));
@@ -391,7 +435,7 @@ impl Direction<'_> {
 
     /// Lets the program redirect until `cap` bytes wait beyond what `dst` took.
     fn set_control(&mut self, written: u64) -> Result<(), Abort> {
-        let flags = self.control.map_or(0, |c| c.flags);
+        let flags = self.control.map_or(self.base_flags, |c| c.flags);
         let ctl = DirControl {
             limit: written.saturating_sub(self.consumed) + self.cap,
             consumed: self.consumed,
@@ -433,7 +477,7 @@ impl Direction<'_> {
             if !self.resume_redirect && self.control.is_none_or(|c| c.flags & CTL_PASS_ALL == 0) {
                 // Once userspace carries a direction it keeps it (see `resume_redirect`).
                 let ctl = DirControl {
-                    flags: CTL_PASS_ALL,
+                    flags: self.control.map_or(self.base_flags, |c| c.flags) | CTL_PASS_ALL,
                     ..self.control.unwrap_or_default()
                 };
                 self.kernel.set_control(self.src_cookie, ctl).map_err(|e| {
