@@ -4,115 +4,17 @@
 //! without them the tests skip with the reason, except under CI=true where that fails.
 
 mod common;
+mod sockmap_pair;
 
 use common::payload;
+use sockmap_pair::{LONG, pair, pair_with, path};
 
 use sockhop::config::DataPathChoice;
-use sockhop::datapath::{End, Meter, SessionIo, SockmapPath, Transfer};
-use sockhop::state::Runtime;
+use sockhop::datapath::{End, SockmapPath};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::task::JoinHandle;
-use tokio_util::sync::CancellationToken;
-
-const LONG: Duration = Duration::from_secs(120);
-
-/// The path, or `None` (skip) when unavailable outside CI.
-fn path() -> Option<SockmapPath> {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .with_test_writer()
-        .try_init();
-    match SockmapPath::load() {
-        // Measurements may vary the bound and the send buffers.
-        Ok(mut p) => {
-            if let Ok(c) = std::env::var("BENCH_CAP") {
-                p = p.with_cap(c.parse().unwrap());
-            }
-            if std::env::var("BENCH_RESUME").is_ok() {
-                p = p.with_resume_redirect(true);
-            }
-            // Shows the fault that cutting retransmitted heads off fixes.
-            if std::env::var("BENCH_NO_TRIM").is_ok() {
-                p = p.with_trim_retransmits(false);
-            }
-            if let Ok(b) = std::env::var("BENCH_SNDBUF") {
-                let b: usize = b.parse().unwrap();
-                p = p.with_sndbuf((b > 0).then_some(b));
-            }
-            Some(p)
-        }
-        Err(e) if std::env::var("CI").as_deref() == Ok("true") => {
-            panic!("sockmap data path unavailable under CI: {e}")
-        }
-        Err(e) => {
-            eprintln!("SKIP: sockmap data path unavailable: {e}");
-            None
-        }
-    }
-}
-
-fn session(rt: &Arc<Runtime>, timeout: Duration) -> SessionIo {
-    let listen = Arc::clone(&rt.listens[0]);
-    let server = Arc::clone(&listen.servers[0]);
-    SessionIo {
-        client_timeout: timeout,
-        server_timeout: timeout,
-        cancel: CancellationToken::new(),
-        meter: Meter {
-            runtime: Arc::clone(rt),
-            listen,
-            server,
-        },
-    }
-}
-
-/// One forwarded session: the test's client and server ends, and the forwarding task.
-struct Pair {
-    client: TcpStream,
-    server: TcpStream,
-    forward: JoinHandle<Transfer>,
-    rt: Arc<Runtime>,
-    cancel: CancellationToken,
-}
-
-/// Connected pairs on 127.0.0.x; `before` runs on the test's client end before the path
-/// gets the sockets (e.g. send and close at once).
-async fn pair_with<F, Fut>(path: &SockmapPath, timeout: Duration, before: F) -> Pair
-where
-    F: FnOnce(TcpStream) -> Fut,
-    Fut: std::future::Future<Output = TcpStream>,
-{
-    let front = TcpListener::bind("127.0.0.3:0").await.unwrap();
-    let back = TcpListener::bind("127.0.0.4:0").await.unwrap();
-    let client = TcpStream::connect(front.local_addr().unwrap())
-        .await
-        .unwrap();
-    let (proxy_client, _) = front.accept().await.unwrap();
-    let proxy_server = TcpStream::connect(back.local_addr().unwrap())
-        .await
-        .unwrap();
-    let (server, _) = back.accept().await.unwrap();
-    let client = before(client).await;
-    let rt = common::runtime();
-    let io = session(&rt, timeout);
-    let cancel = io.cancel.clone();
-    let p = path.clone();
-    let forward = tokio::spawn(async move { p.forward(proxy_client, proxy_server, &io).await });
-    Pair {
-        client,
-        server,
-        forward,
-        rt,
-        cancel,
-    }
-}
-
-async fn pair(path: &SockmapPath) -> Pair {
-    pair_with(path, LONG, |c| async { c }).await
-}
+use tokio::net::TcpStream;
 
 /// Writes `data` then half-closes; reads everything until EOF; returns what was read.
 async fn talk(mut s: TcpStream, data: Vec<u8>) -> Vec<u8> {
@@ -221,35 +123,39 @@ async fn server_speaks_first_then_request_response() {
     assert_eq!(t.end, End::Done);
 }
 
-/// The client half-closes with bytes in flight; the server answers after seeing the EOF.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn half_close_client_first_with_data_in_flight() {
+/// One end half-closes with 8 MiB still in flight; the other reads to EOF, then answers
+/// 4 MiB and closes. Both streams byte-exact, the session ends cleanly.
+async fn half_close_with_data_in_flight(client_first: bool, seed: u64) {
     let Some(path) = path() else { return };
-    let mut p = pair(&path).await;
-    let req = payload(8 << 20, 5);
-    let resp = payload(4 << 20, 6);
-    let (mut cr, mut cw) = p.client.split();
-    let req2 = req.clone();
-    let client_side = async {
-        cw.write_all(&req2).await.unwrap();
-        cw.shutdown().await.unwrap();
+    let p = pair(&path).await;
+    let (mut first, mut second) = if client_first {
+        (p.client, p.server)
+    } else {
+        (p.server, p.client)
+    };
+    let early = payload(8 << 20, seed);
+    let late = payload(4 << 20, seed + 1);
+    let (mut fr, mut fw) = first.split();
+    let first_side = async {
+        fw.write_all(&early).await.unwrap();
+        fw.shutdown().await.unwrap();
         let mut got = Vec::new();
-        cr.read_to_end(&mut got).await.unwrap();
+        fr.read_to_end(&mut got).await.unwrap();
         got
     };
-    let server_side = async {
+    let second_side = async {
         let mut got = Vec::new();
-        p.server.read_to_end(&mut got).await.unwrap();
-        p.server.write_all(&resp).await.unwrap();
-        p.server.shutdown().await.unwrap();
+        second.read_to_end(&mut got).await.unwrap();
+        second.write_all(&late).await.unwrap();
+        second.shutdown().await.unwrap();
         got
     };
-    let (at_client, at_server) =
-        tokio::time::timeout(LONG, async { tokio::join!(client_side, server_side) })
+    let (at_first, at_second) =
+        tokio::time::timeout(LONG, async { tokio::join!(first_side, second_side) })
             .await
             .expect("stalled");
-    assert!(at_server == req);
-    assert!(at_client == resp);
+    assert!(at_second == early);
+    assert!(at_first == late);
     let t = tokio::time::timeout(Duration::from_secs(10), p.forward)
         .await
         .unwrap()
@@ -257,40 +163,16 @@ async fn half_close_client_first_with_data_in_flight() {
     assert_eq!(t.end, End::Done);
 }
 
+/// The client half-closes with bytes in flight; the server answers after seeing the EOF.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn half_close_client_first_with_data_in_flight() {
+    half_close_with_data_in_flight(true, 5).await;
+}
+
 /// The server half-closes with bytes in flight; the client goes on sending after it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn half_close_server_first_with_data_in_flight() {
-    let Some(path) = path() else { return };
-    let mut p = pair(&path).await;
-    let resp = payload(8 << 20, 7);
-    let req = payload(4 << 20, 8);
-    let (mut sr, mut sw) = p.server.split();
-    let resp2 = resp.clone();
-    let server_side = async {
-        sw.write_all(&resp2).await.unwrap();
-        sw.shutdown().await.unwrap();
-        let mut got = Vec::new();
-        sr.read_to_end(&mut got).await.unwrap();
-        got
-    };
-    let client_side = async {
-        let mut got = Vec::new();
-        p.client.read_to_end(&mut got).await.unwrap();
-        p.client.write_all(&req).await.unwrap();
-        p.client.shutdown().await.unwrap();
-        got
-    };
-    let (at_server, at_client) =
-        tokio::time::timeout(LONG, async { tokio::join!(server_side, client_side) })
-            .await
-            .expect("stalled");
-    assert!(at_client == resp);
-    assert!(at_server == req);
-    let t = tokio::time::timeout(Duration::from_secs(10), p.forward)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(t.end, End::Done);
+    half_close_with_data_in_flight(false, 7).await;
 }
 
 /// Reads until EOF or error; returns (bytes, whether it ended with an error).
@@ -595,124 +477,6 @@ async fn cancel_resets_both_sides() {
     assert_eq!(t.end, End::Killed);
     let (_, errored) = drain(&mut p.client).await;
     assert!(errored);
-}
-
-// ---- A stress hunt for rare faults (not part of the suite; throughput and latency are
-// ---- measured by `cargo run --release -p sockhop --example datapath_bench`):
-// ---- `cargo test --release --test datapath_sockmap -- --ignored --nocapture stress_`.
-
-/// Repeated 2 GiB one-way transfers on the sockmap path; every 8-byte word carries its own
-/// stream offset, so a loss, duplicate or reordering is reported with where the bytes at
-/// the first wrong position came from. Hunts rare faults a single run can miss: any wrong
-/// byte fails at once; a session the path reset (its duplicate detector fired) is counted
-/// and fails the test at the end, after every run, so one test gives the rate.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "long stress"]
-async fn stress_bulk_transfers() {
-    let Some(path) = path() else { return };
-    let runs: usize = std::env::var("STRESS_RUNS")
-        .map(|v| v.parse().unwrap())
-        .unwrap_or(10);
-    let total: u64 = 2 << 30;
-    let before = tcp_counters();
-    let mut resets = Vec::new();
-    for run in 0..runs {
-        let p = pair(&path).await;
-        let (mut c, mut s, f) = (p.client, p.server, Some(p.forward));
-        let w = tokio::spawn(async move {
-            let mut buf = vec![0u8; 1 << 20];
-            for k in 0..(total >> 20) {
-                for (i, word) in buf.chunks_exact_mut(8).enumerate() {
-                    word.copy_from_slice(&((k << 20) + 8 * i as u64).to_le_bytes());
-                }
-                c.write_all(&buf).await?;
-            }
-            c.shutdown().await?;
-            Ok::<_, std::io::Error>(c)
-        });
-        let mut buf = vec![0u8; 1 << 20];
-        let mut got = 0u64;
-        let mut reset = false;
-        loop {
-            let n = match s.read(&mut buf).await {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) => {
-                    eprintln!("run {run}: reset after {got} bytes: {e}");
-                    reset = true;
-                    break;
-                }
-            };
-            for (i, &b) in buf[..n].iter().enumerate() {
-                let o = got + i as u64;
-                if b != (o & !7).to_le_bytes()[(o & 7) as usize] {
-                    let a = (i + 7) & !7;
-                    let from =
-                        (a + 8 <= n).then(|| u64::from_le_bytes(buf[a..a + 8].try_into().unwrap()));
-                    panic!(
-                        "run {run}: first wrong byte at stream offset {o}; the word at {} holds \
-                         offset {from:?} (read of {n} bytes at {got})",
-                        got + a as u64
-                    );
-                }
-            }
-            got += n as u64;
-        }
-        let writer = w.await.unwrap();
-        drop(s);
-        let t = f.unwrap().await.unwrap();
-        if reset {
-            resets.push((run, t.end));
-            continue;
-        }
-        drop(writer.unwrap());
-        assert_eq!(got, total, "run {run}: {} bytes missing", total - got);
-        assert_eq!(t.end, End::Done, "run {run}");
-    }
-    let after = tcp_counters();
-    let delta: Vec<String> = after
-        .iter()
-        .zip(&before)
-        .map(|((k, a), (_, b))| format!("{k} {}", a - b))
-        .collect();
-    eprintln!(
-        "stress: {runs} runs x 2 GiB, {} reset by the path {resets:?}; kernel trimmed {} \
-         retransmitted bytes in total; system-wide {}",
-        resets.len(),
-        SockmapPath::trimmed_total(),
-        delta.join(", ")
-    );
-    assert!(resets.is_empty(), "sessions reset: {resets:?}");
-}
-
-/// System-wide TCP counters that tell whether retransmits happened during a stress run.
-fn tcp_counters() -> Vec<(&'static str, i64)> {
-    let mut out = Vec::new();
-    for (file, names) in [
-        ("/proc/net/snmp", &["RetransSegs"][..]),
-        (
-            "/proc/net/netstat",
-            &[
-                "TCPDSACKOldSent",
-                "PruneCalled",
-                "TCPRcvQDrop",
-                "TCPSpuriousRTOs",
-            ][..],
-        ),
-    ] {
-        let text = std::fs::read_to_string(file).unwrap();
-        let lines: Vec<&str> = text.lines().collect();
-        for pair in lines.chunks(2) {
-            let keys: Vec<&str> = pair[0].split_whitespace().collect();
-            let vals: Vec<&str> = pair[1].split_whitespace().collect();
-            for name in names {
-                if let Some(i) = keys.iter().position(|k| k == name) {
-                    out.push((*name, vals[i].parse().unwrap_or(0)));
-                }
-            }
-        }
-    }
-    out
 }
 
 /// `sockmap` by name gives the sockmap path when it loads (an error naming the reason when
