@@ -30,7 +30,11 @@ impl Drop for AbortOnDrop<'_> {
 
 fn into_fd(stream: TcpStream, blocking: bool) -> std::io::Result<OwnedFd> {
     let std = stream.into_std()?;
-    std.set_nonblocking(!blocking)?;
+    // tokio's sockets are non-blocking already: only the ring's own operations want them
+    // blocking (one ioctl per socket saved on every splice session).
+    if blocking {
+        std.set_nonblocking(false)?;
+    }
     Ok(OwnedFd::from(std))
 }
 
