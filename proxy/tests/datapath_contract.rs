@@ -89,7 +89,16 @@ async fn send_and_receive(mut s: TcpStream, data: Vec<u8>) -> (TcpStream, Vec<u8
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn byte_exact_both_directions_at_once() {
     for path in paths() {
-        for (up, down) in [(0, 0), (1, 0), (0, 1), (100_000, 3), (5_000_000, 7_000_000)] {
+        for (up, down) in [
+            (0, 0),
+            (1, 0),
+            (0, 1),
+            (100_000, 3),
+            (5_000_000, 7_000_000),
+            (256 << 20, 0),
+            (0, 256 << 20),
+            (256 << 20, 256 << 20),
+        ] {
             let p = pair(&path, LONG).await;
             let to_server = payload(up, 1);
             let to_client = payload(down, 2);

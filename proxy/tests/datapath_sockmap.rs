@@ -65,7 +65,7 @@ async fn exchange(path: &SockmapPath, up: usize, down: usize, seed: u64) {
     );
 }
 
-const SIZES: [usize; 7] = [0, 1, 1000, 65_543, 1 << 20, 16 << 20, 64 << 20];
+const SIZES: [usize; 8] = [0, 1, 1000, 65_543, 1 << 20, 16 << 20, 64 << 20, 256 << 20];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn byte_exact_client_to_server() {

@@ -184,7 +184,7 @@ async fn within<F: Future>(secs: u64, f: F) -> F::Output {
 async fn payloads_each_direction_and_both() {
     for choice in PATHS {
         let Some(path) = path(choice) else { continue };
-        for (i, size) in [0, 1, 1000, 65_543, MB + 3, 64 * MB]
+        for (i, size) in [0, 1, 1000, 65_543, MB + 3, 64 * MB, 256 * MB]
             .into_iter()
             .enumerate()
         {
