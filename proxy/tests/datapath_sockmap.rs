@@ -297,6 +297,11 @@ async fn client_that_sends_and_closes_at_once() {
             .unwrap()
             .unwrap();
         assert_eq!(t.client_to_server, size as u64);
+        assert_eq!(
+            p.rt.listens[0].datapath_fallbacks(),
+            1,
+            "{size} B: a session the path could not take is counted as a fallback"
+        );
     }
 }
 

@@ -140,6 +140,7 @@ impl SockmapPath {
             Ok(setup) => setup,
             Err(e) => {
                 tracing::debug!("sockmap: {e}; this session uses the copy path");
+                s.meter.listen.datapath_fell_back();
                 return CopyPath.forward(client, server, s).await;
             }
         };

@@ -9,7 +9,7 @@ use crate::balance::{Balancer, Candidate};
 use crate::config::{self, Failback, OnMarkedDown, OnMarkedUp};
 use crate::datapath::DataPathKind;
 use crate::health::fsm::Transition;
-use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 use tokio::time::Instant;
@@ -55,6 +55,8 @@ pub struct ListenState {
     balancer: Mutex<Balancer>,
     failed_over: AtomicBool,
     datapath: OnceLock<DataPathKind>,
+    /// Sessions the listen's data path could not take and handed to the copy path.
+    datapath_fallbacks: AtomicU64,
     health: Mutex<BackendHealth>,
 }
 
@@ -77,6 +79,7 @@ impl ListenState {
             balancer: Mutex::new(balancer),
             failed_over: AtomicBool::new(false),
             datapath: OnceLock::new(),
+            datapath_fallbacks: AtomicU64::new(0),
             health: Mutex::new(BackendHealth {
                 up: true,
                 last_change: now,
@@ -112,6 +115,16 @@ impl ListenState {
     /// The data path in use (`None` until the listen is started).
     pub fn datapath(&self) -> Option<DataPathKind> {
         self.datapath.get().copied()
+    }
+
+    /// Counts a session its data path handed to the copy path.
+    pub fn datapath_fell_back(&self) {
+        self.datapath_fallbacks.fetch_add(1, Relaxed);
+    }
+
+    /// Sessions handed to the copy path since start.
+    pub fn datapath_fallbacks(&self) -> u64 {
+        self.datapath_fallbacks.load(Relaxed)
     }
 
     /// Usable active and backup servers.

@@ -105,6 +105,7 @@ pub(super) async fn forward(
         Ok(Outcome::Finished(t)) => t,
         Ok(Outcome::Refused(fds, e)) => {
             tracing::warn!("io_uring worker refused a session ({e}); carrying it with copy");
+            s.meter.listen.datapath_fell_back();
             let [c, sv] = fds;
             match (into_stream(c), into_stream(sv)) {
                 (Ok(c), Ok(sv)) => CopyPath.forward(c, sv, s).await,

@@ -262,6 +262,17 @@ fn collect(rt: &Runtime, cli: &CliState) -> Vec<Info> {
                 Field::str(kind.as_str()),
             ));
             pos += 1;
+            v.push(info(
+                pos,
+                &format!("Datapath_fallbacks_{}", l.name()),
+                "MCP",
+                &format!(
+                    "Sessions of listen '{}' its data path handed to the copy path (sockhop)",
+                    l.name()
+                ),
+                Field::U64(l.datapath_fallbacks()),
+            ));
+            pos += 1;
         }
     }
     v
