@@ -144,6 +144,10 @@ impl SockmapPath {
                 return CopyPath.forward(client, server, s).await;
             }
         };
+        if !setup.server_in_map {
+            // Userspace carries this session's bytes, as the copy path would.
+            s.meter.listen.datapath_fell_back();
+        }
         // Forgets the session's map entries however this future ends (even dropped).
         let _entries = Entries {
             kernel: &self.kernel,
