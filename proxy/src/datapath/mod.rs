@@ -3,7 +3,8 @@
 //! The control plane (accepting, choosing a server, connecting) ends by handing both sockets
 //! to a [`DataPath`]; it does not know how the bytes move. Each path lives in its own file:
 //! - `copy.rs`: portable userspace copy on tokio, always available.
-//! - `sockmap.rs`: eBPF sockmap redirect (bytes stay in the kernel); `sockmap_kernel.rs`
+//! - `sockmap.rs`: eBPF sockmap redirect (bytes stay in the kernel), one direction's
+//!   supervision in `sockmap_direction.rs`; `sockmap_kernel.rs`
 //!   loads its program once per process; `tcpinfo.rs` reads TCP_INFO, SIOCOUTQ, SO_COOKIE.
 //! - `uring/`: io_uring paths `splice` (zero copy through pipes) and `uring` (ring copy).
 //!
@@ -14,6 +15,7 @@
 mod copy;
 mod meter;
 mod sockmap;
+mod sockmap_direction;
 mod sockmap_kernel;
 pub mod tcpinfo;
 
