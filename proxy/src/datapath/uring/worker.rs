@@ -131,28 +131,30 @@ impl Worker {
     fn dirs(&mut self, mode: Mode) -> io::Result<Dirs> {
         Ok(match mode {
             Mode::Splice => {
-                let a = self.pipe()?;
-                let b = match self.pipe() {
-                    Ok(b) => b,
-                    Err(e) => {
-                        self.idle_pipes.push(a);
-                        return Err(e);
-                    }
-                };
+                let [a, b] = self.two(Self::pipe, |w, p| w.idle_pipes.push(p))?;
                 Dirs::Splice([SpliceDir::new(a), SpliceDir::new(b)])
             }
             Mode::RecvSend => {
-                let a = self.buf_ring()?;
-                let b = match self.buf_ring() {
-                    Ok(b) => b,
-                    Err(e) => {
-                        self.idle_rings.push(a);
-                        return Err(e);
-                    }
-                };
+                let [a, b] = self.two(Self::buf_ring, |w, r| w.idle_rings.push(r))?;
                 Dirs::RecvSend([RecvSendDir::new(a), RecvSendDir::new(b)])
             }
         })
+    }
+
+    /// Two of a per-direction resource; when the second cannot be had, the first goes back.
+    fn two<T>(
+        &mut self,
+        take: fn(&mut Self) -> io::Result<T>,
+        give_back: fn(&mut Self, T),
+    ) -> io::Result<[T; 2]> {
+        let a = take(self)?;
+        match take(self) {
+            Ok(b) => Ok([a, b]),
+            Err(e) => {
+                give_back(self, a);
+                Err(e)
+            }
+        }
     }
 
     fn pipe(&mut self) -> io::Result<Pipe> {
