@@ -133,7 +133,7 @@ async fn serve(config: Config, forced: Option<DataPathChoice>) -> Result<(), Dae
     }
     let threads = SessionThreads::start(&rt, ready, rt.config.global.nbthread as usize, &shutdown)
         .map_err(DaemonError::Threads)?;
-    tracing::info!("{} session thread(s) started.", threads.len());
+    tracing::info!("{} session thread(s) started.", rt.config.global.nbthread);
     health::spawn_checkers(&rt, shutdown.clone());
     // Everything is bound, owned and loaded: nothing from here on needs a privilege.
     privileges::drop_current_thread()?;

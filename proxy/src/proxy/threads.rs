@@ -65,16 +65,6 @@ impl SessionThreads {
         Ok(SessionThreads { threads })
     }
 
-    /// How many threads serve sessions.
-    pub fn len(&self) -> usize {
-        self.threads.len()
-    }
-
-    /// Always false: at least one thread runs.
-    pub fn is_empty(&self) -> bool {
-        self.threads.is_empty()
-    }
-
     /// Waits for every thread to end (after `shutdown` was cancelled).
     pub fn join(self) {
         for t in self.threads {
