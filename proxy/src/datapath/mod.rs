@@ -7,6 +7,7 @@
 //!   supervision in `sockmap_direction.rs`; `sockmap_kernel.rs`
 //!   loads its program once per process; `tcpinfo.rs` reads TCP_INFO, SIOCOUTQ, SO_COOKIE.
 //! - `uring/`: io_uring paths `splice` (zero copy through pipes) and `uring` (ring copy).
+//! - `threads.rs`: session threads for tests and benchmarks that drive a path directly.
 //!
 //! Every path honours the same contract ([`DataPath::forward`]): half-close in both
 //! directions, inactivity timeouts per side, cancellation (admin `shutdown session(s)`,
@@ -18,6 +19,7 @@ mod sockmap;
 mod sockmap_direction;
 mod sockmap_kernel;
 pub mod tcpinfo;
+pub mod threads;
 
 pub mod uring;
 

@@ -1,8 +1,8 @@
-//! The control-plane half of an io_uring session: hands the sockets to a ring worker, enforces
-//! the inactivity timeouts and the cancellation token from tokio, and waits for the worker's
+//! The event-loop half of an io_uring session: puts the sockets on this thread's ring, enforces
+//! the inactivity timeouts and the cancellation token with tokio, and waits for the ring's
 //! [`Transfer`].
 
-use super::engine::{Engine, Mode, Start, WorkerId};
+use super::local::{LocalRing, Mode, Start};
 use super::session::{CLIENT, Outcome, SERVER, Shared};
 use crate::datapath::{CopyPath, End, SessionIo, Transfer};
 use std::os::fd::OwnedFd;
@@ -12,10 +12,9 @@ use std::time::Duration;
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;
 
-/// Asks the worker to end the session if the forwarding future is dropped before it finished.
+/// Ends the session on the ring if the forwarding future is dropped before it finished.
 struct AbortOnDrop<'a> {
-    engine: &'a Engine,
-    worker: WorkerId,
+    ring: &'a LocalRing,
     id: u64,
     armed: bool,
 }
@@ -23,7 +22,7 @@ struct AbortOnDrop<'a> {
 impl Drop for AbortOnDrop<'_> {
     fn drop(&mut self) {
         if self.armed {
-            self.engine.abort(self.worker, self.id, End::Killed);
+            self.ring.abort(self.id, End::Killed);
         }
     }
 }
@@ -45,13 +44,16 @@ fn into_stream(fd: OwnedFd) -> std::io::Result<TcpStream> {
 }
 
 pub(super) async fn forward(
-    engine: &'static Engine,
     mode: Mode,
     client: TcpStream,
     server: TcpStream,
     s: &SessionIo,
 ) -> Transfer {
     static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+    let ring = match LocalRing::current() {
+        Ok(ring) => ring,
+        Err(e) => return fall_back(&e, client, server, s).await,
+    };
     let _ = client.set_nodelay(true);
     let _ = server.set_nodelay(true);
     // Splice calls splice(2) itself on ready sockets and needs them non-blocking; the ring's
@@ -71,7 +73,7 @@ pub(super) async fn forward(
     let shared = Arc::new(Shared::new());
     let (reply, mut done) = oneshot::channel();
     let id = NEXT_ID.fetch_add(1, Relaxed);
-    let worker = engine.start(Start {
+    ring.start(Start {
         id,
         fds,
         mode,
@@ -80,19 +82,18 @@ pub(super) async fn forward(
         reply,
     });
     let mut guard = AbortOnDrop {
-        engine,
-        worker,
+        ring: &ring,
         id,
         armed: true,
     };
     let early = tokio::select! {
         outcome = &mut done => Some(outcome),
         end = idle_watchdog(&shared, s.client_timeout, s.server_timeout) => {
-            engine.abort(worker, id, end);
+            ring.abort(id, end);
             None
         }
         _ = s.cancel.cancelled() => {
-            engine.abort(worker, id, End::Killed);
+            ring.abort(id, End::Killed);
             None
         }
     };
@@ -104,11 +105,9 @@ pub(super) async fn forward(
     match outcome {
         Ok(Outcome::Finished(t)) => t,
         Ok(Outcome::Refused(fds, e)) => {
-            tracing::warn!("io_uring worker refused a session ({e}); carrying it with copy");
-            s.meter.listen.datapath_fell_back();
             let [c, sv] = fds;
             match (into_stream(c), into_stream(sv)) {
-                (Ok(c), Ok(sv)) => CopyPath.forward(c, sv, s).await,
+                (Ok(c), Ok(sv)) => fall_back(&e.to_string(), c, sv, s).await,
                 _ => Transfer {
                     client_to_server: 0,
                     server_to_client: 0,
@@ -116,13 +115,20 @@ pub(super) async fn forward(
                 },
             }
         }
-        // The worker thread is gone; its sockets were closed with it.
+        // The ring's event loop is ending; the session ends with it.
         Err(_) => Transfer {
             client_to_server: shared.bytes(0),
             server_to_client: shared.bytes(1),
             end: End::Killed,
         },
     }
+}
+
+/// Carries a session the ring could not take with the copy path, and counts it.
+async fn fall_back(why: &str, client: TcpStream, server: TcpStream, s: &SessionIo) -> Transfer {
+    tracing::warn!("io_uring could not take a session ({why}); carrying it with copy");
+    s.meter.listen.datapath_fell_back();
+    CopyPath.forward(client, server, s).await
 }
 
 /// Resolves when a side has been idle for longer than its timeout.
