@@ -6,7 +6,7 @@ use super::recv_send::RecvSendDir;
 use super::ring::Ring;
 use super::splice::{Pipe, SpliceDir};
 use crate::datapath::{End, Meter, Transfer};
-use io_uring::{opcode, squeue, types};
+use io_uring::{cqueue, opcode, squeue, types};
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -94,6 +94,13 @@ impl Ops<'_> {
         let e = opcode::PollAdd::new(types::Fd(fd), events as u32).build();
         self.push(tag, e);
     }
+    /// A poll that stays armed and completes on every readiness event until cancelled.
+    pub fn poll_multi(&mut self, fd: RawFd, events: i16, tag: u8) {
+        let e = opcode::PollAdd::new(types::Fd(fd), events as u32)
+            .multi(true)
+            .build();
+        self.push(tag, e);
+    }
 }
 
 /// What a direction's step left it in.
@@ -152,8 +159,8 @@ impl Session {
         };
         let step = match &mut self.dirs {
             Dirs::Splice(dirs) => {
-                if let Some((tag, _, _)) = cqe {
-                    dirs[d].polled(tag);
+                if let Some((tag, res, flags)) = cqe {
+                    dirs[d].polled(tag, res, cqueue::more(flags));
                 }
                 dirs[d].pump(d, fds, &self.shared, &self.meter, &mut ops)
             }

@@ -2,14 +2,15 @@
 //!
 //! `IORING_OP_SPLICE` cannot be issued without blocking (the kernel always hands it to an io-wq
 //! worker thread, which is what made a 64-byte round trip cost 117 µs), so the ring is used
-//! only for readiness: a one-shot `IORING_OP_POLL_ADD` is armed when a socket has nothing to
-//! read or no room to write, and the worker thread itself calls `splice(2)` with
-//! `SPLICE_F_NONBLOCK` on ready sockets. Reads go into the pipe only when it is empty, so an
-//! `EAGAIN` from the read always means "socket empty", never "pipe full" (a pipe fills by
-//! slots, not bytes), and a stalled destination stops reading: at most one pipe of bytes is
-//! held per direction.
+//! only for readiness and the session thread itself calls `splice(2)` with `SPLICE_F_NONBLOCK`
+//! on ready sockets. A multishot `IORING_OP_POLL_ADD` watches the source from its first empty
+//! read to the end of the session: armed once, not once per message, which saves a submission
+//! on every wakeup. A one-shot one watches the destination when it has no room. Reads go into
+//! the pipe only when it is empty, so an `EAGAIN` from the read always means "socket empty",
+//! never "pipe full" (a pipe fills by slots, not bytes), and a stalled destination stops
+//! reading: at most one pipe of bytes is held per direction.
 //!
-//! Pipes outlive sessions: an empty pipe goes back to its worker's pool when a session ends
+//! Pipes outlive sessions: an empty pipe goes back to its ring's pool when a session ends
 //! (HAProxy keeps a pipe pool for the same reason), which saves a `pipe2`, an `F_SETPIPE_SZ`
 //! and two `close` per direction on every new connection.
 
@@ -56,8 +57,12 @@ pub(super) struct SpliceDir {
     in_pipe: usize,
     /// The last read from the source was short (or none was made yet): the socket is most
     /// likely empty, so wait for readiness instead of calling splice(2) for an EAGAIN. The
-    /// ring checks readiness when the poll is armed, so bytes already there are not missed.
+    /// ring checks readiness when the poll is armed, and the armed poll completes on every
+    /// wakeup after, so bytes that arrive later are not missed.
     maybe_empty: bool,
+    /// The read poll reported hang-up or error: nothing will wake the poll again, so a
+    /// short read no longer means "empty".
+    ending: bool,
     eof: bool,
     poll_in: bool,
     poll_out: bool,
@@ -99,6 +104,7 @@ impl SpliceDir {
             pipe,
             in_pipe: 0,
             maybe_empty: true,
+            ending: false,
             eof: false,
             poll_in: false,
             poll_out: false,
@@ -116,11 +122,17 @@ impl SpliceDir {
         Some(self.pipe)
     }
 
-    /// A readiness poll armed by this direction completed.
-    pub fn polled(&mut self, tag: u8) {
+    /// A readiness poll armed by this direction completed with `res` (the ready events, or an
+    /// error); `armed` if it stays armed (the multishot read poll, until cancelled or ended
+    /// by the kernel).
+    pub fn polled(&mut self, tag: u8, res: i32, armed: bool) {
         if tag & 0xf0 == TAG_POLL_IN {
-            self.poll_in = false;
+            self.poll_in = armed;
             self.maybe_empty = false;
+            let ending = (libc::POLLRDHUP | libc::POLLHUP | libc::POLLERR) as i32;
+            if res > 0 && res & ending != 0 {
+                self.ending = true;
+            }
         } else {
             self.poll_out = false;
         }
@@ -147,14 +159,16 @@ impl SpliceDir {
                     Io::Moved(0) => self.eof = true,
                     Io::Moved(n) => {
                         self.in_pipe = n;
-                        self.maybe_empty = n < PIPE_SIZE;
+                        // Once the source has closed or failed, no readiness event comes
+                        // again: read on until EOF or the error.
+                        self.maybe_empty = n < PIPE_SIZE && !self.ending;
                         shared.touch(src);
                     }
                     Io::WouldBlock => {
                         if !self.poll_in {
                             self.poll_in = true;
                             let events = libc::POLLIN | libc::POLLRDHUP;
-                            ops.poll(fds[src], events, TAG_POLL_IN | d as u8);
+                            ops.poll_multi(fds[src], events, TAG_POLL_IN | d as u8);
                         }
                         return Step::Pending;
                     }
