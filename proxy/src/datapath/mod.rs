@@ -130,6 +130,17 @@ impl DataPath {
 
     /// Moves bytes between `client` and `server` until both directions are finished, a side
     /// aborts, a side is idle for longer than its timeout, or `cancel` fires.
+    /// Sets up what this path keeps per session thread, on the calling thread inside its
+    /// event loop's context (`Runtime::enter`), before the thread drops its privileges: a
+    /// kernel that allows io_uring to privileged processes only still gets its rings.
+    /// Without this a ring is made on the thread's first session.
+    pub fn prepare_this_thread(&self) -> Result<(), String> {
+        match self {
+            DataPath::Splice(_) | DataPath::Uring(_) => uring::prepare_this_thread(),
+            DataPath::Copy(_) | DataPath::Sockmap(_) => Ok(()),
+        }
+    }
+
     pub async fn forward(
         &self,
         client: TcpStream,

@@ -34,6 +34,12 @@ use super::{SessionIo, Transfer};
 use local::Mode;
 use tokio::net::TcpStream;
 
+/// Makes the calling thread's ring now rather than at its first session (see
+/// [`DataPath::prepare_this_thread`](super::DataPath::prepare_this_thread)).
+pub fn prepare_this_thread() -> Result<(), String> {
+    local::LocalRing::current().map(drop)
+}
+
 /// The splice data path (zero copy through a pipe per direction).
 #[derive(Clone, Copy)]
 pub struct SplicePath {
