@@ -9,7 +9,7 @@
 //! `BENCH_CONNS=8` adds a column: the same 1 GB split over that many parallel connections.
 
 use sockhop::config::DataPathChoice;
-use sockhop::datapath::{DataPath, Meter, SessionIo, SockmapPath, threads};
+use sockhop::datapath::{DataPath, Meter, SessionIo, SockmapPath};
 use sockhop::state::Runtime;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -60,8 +60,7 @@ fn proxy(rt: &tokio::runtime::Runtime, path: DataPath, backend: SocketAddr) -> S
                     listen,
                 },
             };
-            // Carried on a session thread, as in the daemon (the io_uring paths need one).
-            threads::spawn_forward(path, client, server, s).unwrap();
+            tokio::spawn(async move { path.forward(client, server, &s).await });
         }
     });
     addr

@@ -60,7 +60,7 @@ async fn pair(path: &DataPath, timeouts: (Duration, Duration)) -> Pair {
         },
     };
     let path = path.clone();
-    let session = common::spawn_forward(path, proxy_client, proxy_server, io);
+    let session = tokio::spawn(async move { path.forward(proxy_client, proxy_server, &io).await });
     Pair {
         client,
         server,

@@ -77,7 +77,7 @@ async fn proxied_with(
     let s = session(&rt, idle);
     let cancel = s.cancel.clone();
     let path = path.clone();
-    let forward = common::spawn_forward(path, front_sock, back_sock, s);
+    let forward = tokio::spawn(async move { path.forward(front_sock, back_sock, &s).await });
     Proxied {
         client,
         server,
@@ -463,7 +463,7 @@ async fn stalled_reader_bounded_then_completes() {
         let (mut server, _) = back.accept().await.unwrap();
         let s = session(&rt, Duration::from_secs(60));
         let p2 = path.clone();
-        let forward = common::spawn_forward(p2, fs, bs, s);
+        let forward = tokio::spawn(async move { p2.forward(fs, bs, &s).await });
 
         // What the kernel alone may hold: send and receive buffers of the two hops at their
         // autotuning maxima; the path itself may add only a few MB (one pipe or buffer ring).
@@ -518,7 +518,7 @@ async fn stalled_reader_bounded_then_completes() {
 
 /// Pipes and buffer rings are reused across sessions: a session that ends with bytes still
 /// buffered (a reset mid-stream) must never hand them to the next one. Aborted floods and
-/// byte-exact exchanges alternate on every session thread.
+/// byte-exact exchanges alternate on every ring worker.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reused_buffers_never_carry_an_aborted_sessions_bytes() {
     for choice in PATHS {
@@ -556,37 +556,5 @@ fn auto_picks_splice_first() {
     match path(DataPathChoice::Splice) {
         Some(_) => assert_eq!(auto.kind(), DataPathKind::Splice),
         None => assert_ne!(auto.kind(), DataPathKind::Splice),
-    }
-}
-
-/// A ring takes submissions only from its own thread, and a multi-threaded event loop may
-/// move a session between threads: there the io_uring paths carry the session with copy,
-/// byte-exact, and count it as a fallback (`show info` Datapath_fallbacks_<listen>).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn on_a_multi_threaded_event_loop_sessions_fall_back_to_copy() {
-    for choice in PATHS {
-        let Some(path) = path(choice) else { continue };
-        let front = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let back = TcpListener::bind("127.0.0.2:0").await.unwrap();
-        let client = TcpStream::connect(front.local_addr().unwrap())
-            .await
-            .unwrap();
-        let (front_sock, _) = front.accept().await.unwrap();
-        let back_sock = TcpStream::connect(back.local_addr().unwrap())
-            .await
-            .unwrap();
-        let (server, _) = back.accept().await.unwrap();
-        let rt = common::runtime();
-        let s = session(&rt, Duration::from_secs(30));
-        let cancel = s.cancel.clone();
-        let forward = tokio::spawn(async move { path.forward(front_sock, back_sock, &s).await });
-        let p = Proxied {
-            client,
-            server,
-            forward,
-            cancel,
-        };
-        within(30, exchange(p, MB + 3, MB / 2, 0xFA11)).await;
-        assert_eq!(rt.listens[0].datapath_fallbacks(), 1, "{choice:?}");
     }
 }

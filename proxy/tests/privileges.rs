@@ -95,7 +95,7 @@ level = "admin"
 [[listen]]
 name = "L"
 bind = ["127.0.0.1:{port}"]
-# The io_uring rings live on the session threads (and their io-wq helpers): those must drop privileges too.
+# io_uring workers are threads of their own: they must drop privileges too.
 datapath = "uring"
 
 [[listen.server]]

@@ -7,7 +7,6 @@
 //!   supervision in `sockmap_direction.rs`; `sockmap_kernel.rs`
 //!   loads its program once per process; `tcpinfo.rs` reads TCP_INFO, SIOCOUTQ, SO_COOKIE.
 //! - `uring/`: io_uring paths `splice` (zero copy through pipes) and `uring` (ring copy).
-//! - `threads.rs`: session threads for tests and benchmarks that drive a path directly.
 //!
 //! Every path honours the same contract ([`DataPath::forward`]): half-close in both
 //! directions, inactivity timeouts per side, cancellation (admin `shutdown session(s)`,
@@ -19,7 +18,6 @@ mod sockmap;
 mod sockmap_direction;
 mod sockmap_kernel;
 pub mod tcpinfo;
-pub mod threads;
 
 pub mod uring;
 
@@ -130,17 +128,6 @@ impl DataPath {
 
     /// Moves bytes between `client` and `server` until both directions are finished, a side
     /// aborts, a side is idle for longer than its timeout, or `cancel` fires.
-    /// Sets up what this path keeps per session thread, on the calling thread inside its
-    /// event loop's context (`Runtime::enter`), before the thread drops its privileges: a
-    /// kernel that allows io_uring to privileged processes only still gets its rings.
-    /// Without this a ring is made on the thread's first session.
-    pub fn prepare_this_thread(&self) -> Result<(), String> {
-        match self {
-            DataPath::Splice(_) | DataPath::Uring(_) => uring::prepare_this_thread(),
-            DataPath::Copy(_) | DataPath::Sockmap(_) => Ok(()),
-        }
-    }
-
     pub async fn forward(
         &self,
         client: TcpStream,

@@ -6,8 +6,7 @@
 //! stealing runs, which a shared multi-threaded scheduler pays for on every small message.
 //! Whichever thread is free first accepts a pending connection, so a busy thread takes fewer.
 //!
-//! Each thread sets up what its data paths keep per thread (an io_uring), then drops every
-//! privilege before it serves anything. Health checks, the stats
+//! Each thread drops every privilege before it serves anything. Health checks, the stats
 //! socket and the web page stay on the main thread's event loop.
 
 use super::Bound;
@@ -52,17 +51,6 @@ impl SessionThreads {
             let thread = std::thread::Builder::new()
                 .name(format!("sockhop-s{i}"))
                 .spawn(move || {
-                    {
-                        let _context = event_loop.enter();
-                        for (b, path) in &mine {
-                            if let Err(e) = path.prepare_this_thread() {
-                                tracing::warn!(
-                                    "Proxy {}: session thread {i}: {e}; its sessions will fall back to copy.",
-                                    b.listen.name()
-                                );
-                            }
-                        }
-                    }
                     privileges::drop_current_thread_or_log();
                     event_loop.block_on(async move {
                         for (b, path) in mine {

@@ -3,12 +3,9 @@
 #![allow(dead_code)]
 
 use sockhop::config::{self, testing};
-use sockhop::datapath::{DataPath, SessionIo, Transfer, threads};
 use sockhop::state::Runtime;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use tokio::net::TcpStream;
-use tokio::task::JoinHandle;
 
 /// A server without health check.
 pub fn server(name: &str, address: SocketAddr, backup: bool) -> config::Server {
@@ -47,30 +44,4 @@ pub fn payload(len: usize, seed: u64) -> Vec<u8> {
     }
     v.truncate(len);
     v
-}
-
-/// Runs `path.forward` the way the daemon does, on a session thread (see
-/// `sockhop::datapath::threads`). On the io_uring paths no session may fall back to copy:
-/// that would test the wrong path.
-pub fn spawn_forward(
-    path: DataPath,
-    client: TcpStream,
-    server: TcpStream,
-    io: SessionIo,
-) -> JoinHandle<Transfer> {
-    let listen = io.meter.listen.clone();
-    let ring = matches!(path, DataPath::Splice(_) | DataPath::Uring(_));
-    let what = format!("{path:?}");
-    let session = threads::spawn_forward(path, client, server, io).unwrap();
-    tokio::spawn(async move {
-        let t = session.await.expect("the session did not panic");
-        if ring {
-            assert_eq!(
-                listen.datapath_fallbacks(),
-                0,
-                "a {what} session fell back to copy"
-            );
-        }
-        t
-    })
 }

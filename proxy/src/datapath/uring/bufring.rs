@@ -19,7 +19,7 @@ pub(super) struct BufRing {
     tail: u16,
 }
 
-// SAFETY: the raw pointer is owned memory; a ring only ever lives on its session thread, the
+// SAFETY: the raw pointer is owned memory; a ring only ever lives on its worker thread, the
 // bound is needed because sessions are built before they move there.
 unsafe impl Send for BufRing {}
 

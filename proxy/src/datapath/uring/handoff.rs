@@ -1,8 +1,8 @@
-//! The event-loop half of an io_uring session: puts the sockets on this thread's ring, enforces
-//! the inactivity timeouts and the cancellation token with tokio, and waits for the ring's
+//! The control-plane half of an io_uring session: hands the sockets to a ring worker, enforces
+//! the inactivity timeouts and the cancellation token from tokio, and waits for the worker's
 //! [`Transfer`].
 
-use super::local::{LocalRing, Mode, Start};
+use super::engine::{Engine, Mode, Start, WorkerId};
 use super::session::{CLIENT, Outcome, SERVER, Shared};
 use crate::datapath::{CopyPath, End, SessionIo, Transfer};
 use std::os::fd::OwnedFd;
@@ -12,9 +12,10 @@ use std::time::Duration;
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;
 
-/// Ends the session on the ring if the forwarding future is dropped before it finished.
+/// Asks the worker to end the session if the forwarding future is dropped before it finished.
 struct AbortOnDrop<'a> {
-    ring: &'a LocalRing,
+    engine: &'a Engine,
+    worker: WorkerId,
     id: u64,
     armed: bool,
 }
@@ -22,7 +23,7 @@ struct AbortOnDrop<'a> {
 impl Drop for AbortOnDrop<'_> {
     fn drop(&mut self) {
         if self.armed {
-            self.ring.abort(self.id, End::Killed);
+            self.engine.abort(self.worker, self.id, End::Killed);
         }
     }
 }
@@ -44,16 +45,13 @@ fn into_stream(fd: OwnedFd) -> std::io::Result<TcpStream> {
 }
 
 pub(super) async fn forward(
+    engine: &'static Engine,
     mode: Mode,
     client: TcpStream,
     server: TcpStream,
     s: &SessionIo,
 ) -> Transfer {
     static NEXT_ID: AtomicU64 = AtomicU64::new(0);
-    let ring = match LocalRing::current() {
-        Ok(ring) => ring,
-        Err(e) => return fall_back(&e, client, server, s).await,
-    };
     let _ = client.set_nodelay(true);
     let _ = server.set_nodelay(true);
     // Splice calls splice(2) itself on ready sockets and needs them non-blocking; the ring's
@@ -73,7 +71,7 @@ pub(super) async fn forward(
     let shared = Arc::new(Shared::new());
     let (reply, mut done) = oneshot::channel();
     let id = NEXT_ID.fetch_add(1, Relaxed);
-    ring.start(Start {
+    let worker = engine.start(Start {
         id,
         fds,
         mode,
@@ -82,18 +80,19 @@ pub(super) async fn forward(
         reply,
     });
     let mut guard = AbortOnDrop {
-        ring: &ring,
+        engine,
+        worker,
         id,
         armed: true,
     };
     let early = tokio::select! {
         outcome = &mut done => Some(outcome),
         end = idle_watchdog(&shared, s.client_timeout, s.server_timeout) => {
-            ring.abort(id, end);
+            engine.abort(worker, id, end);
             None
         }
         _ = s.cancel.cancelled() => {
-            ring.abort(id, End::Killed);
+            engine.abort(worker, id, End::Killed);
             None
         }
     };
@@ -105,9 +104,11 @@ pub(super) async fn forward(
     match outcome {
         Ok(Outcome::Finished(t)) => t,
         Ok(Outcome::Refused(fds, e)) => {
+            tracing::warn!("io_uring worker refused a session ({e}); carrying it with copy");
+            s.meter.listen.datapath_fell_back();
             let [c, sv] = fds;
             match (into_stream(c), into_stream(sv)) {
-                (Ok(c), Ok(sv)) => fall_back(&e.to_string(), c, sv, s).await,
+                (Ok(c), Ok(sv)) => CopyPath.forward(c, sv, s).await,
                 _ => Transfer {
                     client_to_server: 0,
                     server_to_client: 0,
@@ -115,20 +116,13 @@ pub(super) async fn forward(
                 },
             }
         }
-        // The ring's event loop is ending; the session ends with it.
+        // The worker thread is gone; its sockets were closed with it.
         Err(_) => Transfer {
             client_to_server: shared.bytes(0),
             server_to_client: shared.bytes(1),
             end: End::Killed,
         },
     }
-}
-
-/// Carries a session the ring could not take with the copy path, and counts it.
-async fn fall_back(why: &str, client: TcpStream, server: TcpStream, s: &SessionIo) -> Transfer {
-    tracing::warn!("io_uring could not take a session ({why}); carrying it with copy");
-    s.meter.listen.datapath_fell_back();
-    CopyPath.forward(client, server, s).await
 }
 
 /// Resolves when a side has been idle for longer than its timeout.

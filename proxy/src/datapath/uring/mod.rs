@@ -1,15 +1,15 @@
 //! The io_uring data paths: `splice` (socket -> pipe -> socket, no userspace copy) and `uring`
 //! (multishot receive into provided buffers, then send).
 //!
-//! Each session thread owns one io_uring (set up SINGLE_ISSUER + DEFER_TASKRUN when the kernel
-//! allows), driven by the thread's own event loop: a session is carried on the thread that
-//! accepted it, with the timeouts and the cancellation token kept by tokio beside it.
-//! Where things live:
+//! A fixed pool of ring worker threads (one io_uring each, set up SINGLE_ISSUER +
+//! DEFER_TASKRUN when the kernel allows) carries every session; the tokio control plane hands
+//! a session's two descriptors over a channel and keeps the timeouts and the cancellation
+//! token on its side. Where things live:
 //! - `probe.rs`: is io_uring usable here, and with which opcodes (probed once).
-//! - `ring.rs`: one ring: setup flags with fallback, submit, reap, drain.
-//! - `local.rs`: a thread's ring, made on first use, and the task that drives it.
-//! - `worker.rs`: the sessions on one ring: start, completions, aborts, releases.
-//! - `session.rs`: a session on its ring: sockets, directions, in-flight count, ending.
+//! - `ring.rs`: one ring: setup flags with fallback, submit, wait, drain.
+//! - `engine.rs`: the worker pool and the commands sent to it (start, abort).
+//! - `worker.rs`: a worker's loop: completions to sessions, commands, releases.
+//! - `session.rs`: a session on its worker: sockets, directions, in-flight count, ending.
 //! - `splice.rs`: a splice direction (ring polls for readiness, `splice(2)` inline).
 //! - `recv_send.rs` + `bufring.rs`: a copy direction and its provided-buffer ring.
 //! - `handoff.rs`: the control-plane side of a session (hand over, watchdog, result).
@@ -19,8 +19,8 @@
 //! and a fixed amount of buffering per direction (one pipe, or one buffer ring).
 
 mod bufring;
+mod engine;
 mod handoff;
-mod local;
 mod probe;
 mod recv_send;
 mod ring;
@@ -31,31 +31,25 @@ mod worker;
 pub use ring::RingFlavor;
 
 use super::{SessionIo, Transfer};
-use local::Mode;
+use engine::{Engine, Mode};
 use tokio::net::TcpStream;
-
-/// Makes the calling thread's ring now rather than at its first session (see
-/// [`DataPath::prepare_this_thread`](super::DataPath::prepare_this_thread)).
-pub fn prepare_this_thread() -> Result<(), String> {
-    local::LocalRing::current().map(drop)
-}
 
 /// The splice data path (zero copy through a pipe per direction).
 #[derive(Clone, Copy)]
 pub struct SplicePath {
-    flavor: RingFlavor,
+    engine: &'static Engine,
 }
 
 /// The io_uring copy data path (multishot receive into provided buffers, send).
 #[derive(Clone, Copy)]
 pub struct UringPath {
-    flavor: RingFlavor,
+    engine: &'static Engine,
 }
 
 impl std::fmt::Debug for SplicePath {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SplicePath")
-            .field("ring", &self.flavor)
+            .field("ring", &self.engine.flavor)
             .finish()
     }
 }
@@ -63,7 +57,7 @@ impl std::fmt::Debug for SplicePath {
 impl std::fmt::Debug for UringPath {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("UringPath")
-            .field("ring", &self.flavor)
+            .field("ring", &self.engine.flavor)
             .finish()
     }
 }
@@ -71,35 +65,37 @@ impl std::fmt::Debug for UringPath {
 impl SplicePath {
     /// The splice path, or why this kernel or process cannot use it.
     pub fn new() -> Result<SplicePath, String> {
+        probe::check(Mode::Splice)?;
         Ok(SplicePath {
-            flavor: probe::check(Mode::Splice)?,
+            engine: Engine::global()?,
         })
     }
 
     /// How the rings were set up.
     pub fn ring_flavor(&self) -> RingFlavor {
-        self.flavor
+        self.engine.flavor
     }
 
     pub async fn forward(&self, client: TcpStream, server: TcpStream, s: &SessionIo) -> Transfer {
-        handoff::forward(Mode::Splice, client, server, s).await
+        handoff::forward(self.engine, Mode::Splice, client, server, s).await
     }
 }
 
 impl UringPath {
     /// The io_uring copy path, or why this kernel or process cannot use it.
     pub fn new() -> Result<UringPath, String> {
+        probe::check(Mode::RecvSend)?;
         Ok(UringPath {
-            flavor: probe::check(Mode::RecvSend)?,
+            engine: Engine::global()?,
         })
     }
 
     /// How the rings were set up.
     pub fn ring_flavor(&self) -> RingFlavor {
-        self.flavor
+        self.engine.flavor
     }
 
     pub async fn forward(&self, client: TcpStream, server: TcpStream, s: &SessionIo) -> Transfer {
-        handoff::forward(Mode::RecvSend, client, server, s).await
+        handoff::forward(self.engine, Mode::RecvSend, client, server, s).await
     }
 }

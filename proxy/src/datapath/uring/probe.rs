@@ -2,16 +2,14 @@
 //! at all (seccomp, `kernel.io_uring_disabled`), and does it support every opcode a path uses.
 
 use super::bufring::BufRing;
-use super::local::Mode;
-use super::ring::{Ring, RingFlavor};
+use super::engine::Mode;
+use super::ring::Ring;
 use io_uring::{opcode, register::Probe};
 use std::sync::OnceLock;
 
 struct Probed {
-    /// Why no ring could be made, or the opcodes this kernel supports.
+    /// Why no ring could be made, or the opcodes this kernel lacks.
     ring: Result<Probe, String>,
-    /// How rings are set up here (the session threads' rings get the same).
-    flavor: RingFlavor,
     /// Whether provided-buffer rings can be registered.
     buf_ring: Result<(), String>,
 }
@@ -19,14 +17,13 @@ struct Probed {
 fn probed() -> &'static Probed {
     static PROBED: OnceLock<Probed> = OnceLock::new();
     PROBED.get_or_init(|| {
-        // The probe ring is made and dropped on this thread; session threads make their own.
+        // The probe ring is made and dropped on this thread; workers make their own.
         let ring = match Ring::new() {
             Ok(r) => r,
             Err(e) => {
                 let reason = format!("io_uring_setup failed: {e}");
                 return Probed {
                     ring: Err(reason.clone()),
-                    flavor: RingFlavor::Plain,
                     buf_ring: Err(reason),
                 };
             }
@@ -39,20 +36,15 @@ fn probed() -> &'static Probed {
         let buf_ring = BufRing::register(&ring.submitter(), 0)
             .map(|r| r.unregister(&ring.submitter()))
             .map_err(|e| format!("provided buffer rings are not supported: {e}"));
-        tracing::info!(
-            "io_uring: one ring per session thread, setup {}.",
-            ring.flavor.as_str()
-        );
         Probed {
             ring: ring_probe,
-            flavor: ring.flavor,
             buf_ring,
         }
     })
 }
 
-/// How rings are set up if every io_uring feature `mode` needs is available here, else why not.
-pub(super) fn check(mode: Mode) -> Result<RingFlavor, String> {
+/// Ok if every io_uring feature `mode` needs is available here, else why not.
+pub(super) fn check(mode: Mode) -> Result<(), String> {
     let p = probed();
     let probe = p.ring.as_ref().map_err(Clone::clone)?;
     let needed: &[(u8, &str)] = match mode {
@@ -78,5 +70,5 @@ pub(super) fn check(mode: Mode) -> Result<RingFlavor, String> {
     if mode == Mode::RecvSend {
         p.buf_ring.clone()?;
     }
-    Ok(p.flavor)
+    Ok(())
 }

@@ -20,10 +20,6 @@ struct Gather {
     iov: [libc::iovec; BUFS as usize],
 }
 
-// SAFETY: the pointers only ever point into this direction's own buffer ring and into this
-// box; a session, with everything it points to, stays on the one thread that drives its ring.
-unsafe impl Send for Gather {}
-
 pub(super) struct RecvSendDir {
     ring: BufRing,
     msg: Box<Gather>,

@@ -1,9 +1,8 @@
-//! One io_uring instance, owned by one session thread: setup with the cheapest task-work mode
-//! the kernel accepts, pushing submissions, submitting without waiting, draining completions.
+//! One io_uring instance, owned by one worker thread: setup with the cheapest task-work mode the
+//! kernel accepts, pushing submissions, waiting, and draining completions.
 
 use io_uring::{IoUring, squeue};
 use std::io;
-use std::os::fd::RawFd;
 
 /// Completion as copied out of the queue: (user_data, result, flags).
 pub(super) type Cqe = (u64, i32, u32);
@@ -12,7 +11,7 @@ pub(super) type Cqe = (u64, i32, u32);
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RingFlavor {
     /// IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN: completions run only when the
-    /// session thread asks for them, no inter-processor interrupts.
+    /// worker asks for them, no inter-processor interrupts.
     DeferTaskrun,
     /// IORING_SETUP_COOP_TASKRUN: no forced interrupts, task work at the next kernel entry.
     CoopTaskrun,
@@ -86,35 +85,13 @@ impl Ring {
         }
     }
 
-    /// Has the kernel signal `eventfd` whenever completions or deferred completion work wait
-    /// for this ring, so an event loop can watch the ring like any other descriptor.
-    pub fn register_eventfd(&self, eventfd: RawFd) -> io::Result<()> {
-        self.ring.submitter().register_eventfd(eventfd)
-    }
-
-    /// Submits what is queued and runs the completion work the kernel deferred to this
-    /// thread, without waiting for anything.
-    pub fn submit_and_reap(&mut self) -> io::Result<()> {
-        let queued = self.ring.submission().len() as u32;
-        // SAFETY: no argument is passed; the queued entries were checked when pushed.
-        let entered = unsafe {
-            self.ring.submitter().enter::<libc::sigset_t>(
-                queued,
-                0,
-                io_uring::EnterFlags::GETEVENTS.bits(),
-                None,
-            )
-        };
-        match entered {
+    /// Submits what is queued and sleeps until at least one completion is ready.
+    pub fn submit_and_wait(&mut self) -> io::Result<()> {
+        match self.ring.submit_and_wait(1) {
             Ok(_) => Ok(()),
             Err(e) if matches!(e.raw_os_error(), Some(libc::EINTR | libc::EBUSY)) => Ok(()),
             Err(e) => Err(e),
         }
-    }
-
-    /// How many entries wait in the submission queue.
-    pub fn queued(&mut self) -> usize {
-        self.ring.submission().len()
     }
 
     /// Moves every ready completion into `out`.

@@ -1,4 +1,4 @@
-//! One session as its ring sees it: the two sockets, the state of each direction, the
+//! One session as the ring worker sees it: the two sockets, the state of each direction, the
 //! operations it has in flight, and what the tokio side can read while it runs ([`Shared`]).
 
 use super::bufring::BufRing;
@@ -18,7 +18,7 @@ use tokio::sync::oneshot;
 pub(super) const CLIENT: usize = 0;
 pub(super) const SERVER: usize = 1;
 
-/// What the event loop and the ring both see of a running session.
+/// What the control plane and the ring worker both see of a running session.
 #[derive(Debug)]
 pub(super) struct Shared {
     pub start: Instant,
@@ -56,10 +56,10 @@ impl Shared {
     }
 }
 
-/// The ring's answer to a session put on it.
+/// The worker's answer to a session handed to it.
 pub(super) enum Outcome {
     Finished(Transfer),
-    /// The ring could not take the session (e.g. out of buffer groups): the sockets come back
+    /// The worker could not take the session (e.g. out of buffer groups): the sockets come back
     /// untouched so the control plane can carry the session another way.
     Refused([OwnedFd; 2], std::io::Error),
 }

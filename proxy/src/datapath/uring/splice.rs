@@ -2,15 +2,16 @@
 //!
 //! `IORING_OP_SPLICE` cannot be issued without blocking (the kernel always hands it to an io-wq
 //! worker thread, which is what made a 64-byte round trip cost 117 µs), so the ring is used
-//! only for readiness and the session thread itself calls `splice(2)` with `SPLICE_F_NONBLOCK`
-//! on ready sockets. A multishot `IORING_OP_POLL_ADD` watches the source from its first empty
-//! read to the end of the session: armed once, not once per message, which saves a submission
-//! on every wakeup. A one-shot one watches the destination when it has no room. Reads go into
+//! only for readiness and the ring worker itself calls `splice(2)` with `SPLICE_F_NONBLOCK` on
+//! ready sockets. A multishot `IORING_OP_POLL_ADD` watches the source from its first empty
+//! read to the end of the session: armed once, not once per message (no poll set up and torn
+//! down in the kernel for every message). A one-shot one watches the destination when it has
+//! no room. Reads go into
 //! the pipe only when it is empty, so an `EAGAIN` from the read always means "socket empty",
 //! never "pipe full" (a pipe fills by slots, not bytes), and a stalled destination stops
 //! reading: at most one pipe of bytes is held per direction.
 //!
-//! Pipes outlive sessions: an empty pipe goes back to its ring's pool when a session ends
+//! Pipes outlive sessions: an empty pipe goes back to its worker's pool when a session ends
 //! (HAProxy keeps a pipe pool for the same reason), which saves a `pipe2`, an `F_SETPIPE_SZ`
 //! and two `close` per direction on every new connection.
 
@@ -113,7 +114,7 @@ impl SpliceDir {
 
     /// The pipe back for another session, when nothing is left in it. `in_pipe` is exact
     /// (every splice(2) reports what it moved), so an empty count is an empty pipe; debug
-    /// builds, which the tests run, ask the kernel as well.
+    /// builds, which the tests run, ask the kernel as well (`FIONREAD`).
     pub fn into_pipe(self) -> Option<Pipe> {
         if self.in_pipe != 0 {
             return None;

@@ -1,24 +1,26 @@
-//! The sessions on one ring: start them, dispatch each completion to its session, end them
-//! on request, and release them once nothing of theirs is in flight (recycling their pipes
-//! and buffer rings).
+//! The loop of one ring worker thread: submit, wait, dispatch each completion to its session,
+//! take new sessions and aborts from the control plane, release sessions that have ended.
 
 use super::bufring::BufRing;
-use super::local::{Mode, Start};
+use super::engine::{Command, Mode, Start};
 use super::recv_send::RecvSendDir;
 use super::ring::{Cqe, Ring};
 use super::session::{Dirs, Outcome, Session, TAG_CANCEL, split_user_data};
 use super::splice::{Pipe, SpliceDir};
-use crate::datapath::End;
-use io_uring::cqueue;
+use io_uring::{cqueue, opcode, types};
 use std::collections::HashMap;
 use std::io;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::sync::{Arc, mpsc};
 
+/// user_data of the eventfd poll that wakes the worker for commands.
+const WAKE: u64 = u64::MAX;
 /// Registered buffer rings kept for reuse when idle; beyond this they are unregistered.
 const IDLE_RINGS: usize = 64;
 /// Empty pipes kept for reuse (two per splice session); beyond this they are closed.
 const IDLE_PIPES: usize = 128;
 
-pub(super) struct Worker {
+struct Worker {
     ring: Ring,
     slots: Vec<Option<Box<Session>>>,
     free_slots: Vec<u32>,
@@ -27,60 +29,74 @@ pub(super) struct Worker {
     idle_pipes: Vec<Pipe>,
     next_bgid: u32,
     free_bgids: Vec<u16>,
-    cqes: Vec<Cqe>,
+}
+
+pub(super) fn run(ring: Ring, rx: mpsc::Receiver<Command>, wake: Arc<OwnedFd>) {
+    let mut w = Worker {
+        ring,
+        slots: Vec::new(),
+        free_slots: Vec::new(),
+        by_id: HashMap::new(),
+        idle_rings: Vec::new(),
+        idle_pipes: Vec::new(),
+        next_bgid: 0,
+        free_bgids: Vec::new(),
+    };
+    w.arm_wake(&wake);
+    let mut cqes: Vec<Cqe> = Vec::with_capacity(256);
+    loop {
+        if let Err(e) = w.ring.submit_and_wait() {
+            tracing::error!("io_uring worker stops: {e}");
+            return;
+        }
+        w.ring.drain(&mut cqes);
+        for (ud, res, flags) in cqes.drain(..) {
+            if ud == WAKE {
+                if !cqueue::more(flags) {
+                    w.arm_wake(&wake);
+                }
+                let mut counter = [0u8; 8];
+                // SAFETY: 8-byte read from our non-blocking eventfd.
+                unsafe { libc::read(wake.as_raw_fd(), counter.as_mut_ptr().cast(), 8) };
+                loop {
+                    match rx.try_recv() {
+                        Ok(cmd) => w.command(cmd),
+                        Err(mpsc::TryRecvError::Empty) => break,
+                        // The engine is gone: nothing can hand us sessions any more.
+                        Err(mpsc::TryRecvError::Disconnected) => return,
+                    }
+                }
+            } else {
+                w.complete(ud, res, flags);
+            }
+        }
+    }
 }
 
 impl Worker {
-    pub fn new(ring: Ring) -> Worker {
-        Worker {
-            ring,
-            slots: Vec::new(),
-            free_slots: Vec::new(),
-            by_id: HashMap::new(),
-            idle_rings: Vec::new(),
-            idle_pipes: Vec::new(),
-            next_bgid: 0,
-            free_bgids: Vec::new(),
-            cqes: Vec::with_capacity(256),
-        }
+    fn arm_wake(&mut self, wake: &OwnedFd) {
+        let e = opcode::PollAdd::new(types::Fd(wake.as_raw_fd()), libc::POLLIN as u32)
+            .multi(true)
+            .build()
+            .user_data(WAKE);
+        self.ring.push(&e);
     }
 
-    /// Submits what the sessions queued, runs the completion work the kernel deferred, and
-    /// handles every completion that is ready, until there is nothing left to submit or
-    /// reap. Never waits. Completion work deferred after the last entry signals the ring's
-    /// eventfd, so stopping without entering again loses nothing.
-    pub fn pump(&mut self) {
-        let mut enter = true;
-        loop {
-            if enter && let Err(e) = self.ring.submit_and_reap() {
-                tracing::warn!("io_uring submit failed: {e}");
-            }
-            let mut batch = std::mem::take(&mut self.cqes);
-            self.ring.drain(&mut batch);
-            let reaped = !batch.is_empty();
-            for (ud, res, flags) in batch.drain(..) {
-                self.complete(ud, res, flags);
-            }
-            self.cqes = batch;
-            enter = self.ring.queued() > 0;
-            if !enter && !reaped {
-                return;
+    fn command(&mut self, cmd: Command) {
+        match cmd {
+            Command::Start(start) => self.start(*start),
+            Command::Abort(id, end) => {
+                if let Some(&slot) = self.by_id.get(&id) {
+                    if let Some(s) = self.slots[slot as usize].as_mut() {
+                        s.finish(&mut self.ring, slot, end);
+                    }
+                    self.maybe_release(slot);
+                }
             }
         }
     }
 
-    /// Ends session `id` with `end` (nothing if it already ended).
-    pub fn abort(&mut self, id: u64, end: End) {
-        if let Some(&slot) = self.by_id.get(&id) {
-            if let Some(s) = self.slots[slot as usize].as_mut() {
-                s.finish(&mut self.ring, slot, end);
-            }
-            self.maybe_release(slot);
-        }
-    }
-
-    /// Takes a session (or hands its sockets back, refused).
-    pub fn start(&mut self, start: Start) {
+    fn start(&mut self, start: Start) {
         let dirs = match self.dirs(start.mode) {
             Ok(dirs) => dirs,
             Err(e) => {
@@ -202,19 +218,6 @@ impl Worker {
                 let bgid = r.bgid;
                 r.unregister(&self.ring.submitter());
                 self.free_bgids.push(bgid);
-            }
-        }
-    }
-}
-
-impl Drop for Worker {
-    fn drop(&mut self) {
-        // The event loop ended with sessions still running (shutdown). Their buffers may
-        // still be written by the kernel until it has torn the ring down, after this: leak
-        // them rather than free memory the kernel may still use.
-        for s in self.slots.drain(..).flatten() {
-            if s.inflight > 0 {
-                Box::leak(s);
             }
         }
     }
