@@ -8,7 +8,7 @@ mod common;
 
 use sockhop::config::DataPathChoice;
 use sockhop::datapath::{DataPath, End, Meter, SessionIo, Transfer};
-use sockhop::state::Runtime;
+use sockhop::state::{ListenState, Runtime};
 use std::io;
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,7 +18,6 @@ use tokio::task::JoinHandle;
 use tokio::time::timeout;
 use tokio_util::sync::CancellationToken;
 
-const PATHS: [DataPathChoice; 2] = [DataPathChoice::Splice, DataPathChoice::Uring];
 const MB: u64 = 1024 * 1024;
 
 fn path(choice: DataPathChoice) -> Option<DataPath> {
@@ -30,6 +29,20 @@ fn path(choice: DataPathChoice) -> Option<DataPath> {
             None
         }
     }
+}
+
+/// Every io_uring path: splice as configured (copy until a read fills a buffer, then
+/// splice), splice from the first byte (so that every case below reaches the ring), uring.
+fn paths() -> Vec<DataPath> {
+    let mut v = Vec::new();
+    if let Some(p) = path(DataPathChoice::Splice) {
+        v.push(p.clone());
+        if let DataPath::Splice(s) = p {
+            v.push(DataPath::Splice(s.from_first_byte()));
+        }
+    }
+    v.extend(path(DataPathChoice::Uring));
+    v
 }
 
 fn session(rt: &Arc<Runtime>, idle: Duration) -> SessionIo {
@@ -53,6 +66,8 @@ struct Proxied {
     server: TcpStream,
     forward: JoinHandle<Transfer>,
     cancel: CancellationToken,
+    /// The session's listen (its `datapath_moves` says whether splice took over).
+    listen: Arc<ListenState>,
 }
 
 /// Connects client -> proxy front and proxy back -> server on 127.0.0.x, then lets `path`
@@ -76,6 +91,7 @@ async fn proxied_with(
     let rt = common::runtime();
     let s = session(&rt, idle);
     let cancel = s.cancel.clone();
+    let listen = s.meter.listen.clone();
     let path = path.clone();
     let forward = tokio::spawn(async move { path.forward(front_sock, back_sock, &s).await });
     Proxied {
@@ -83,6 +99,7 @@ async fn proxied_with(
         server,
         forward,
         cancel,
+        listen,
     }
 }
 
@@ -182,8 +199,7 @@ async fn within<F: Future>(secs: u64, f: F) -> F::Output {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn payloads_each_direction_and_both() {
-    for choice in PATHS {
-        let Some(path) = path(choice) else { continue };
+    for path in paths() {
         for (i, size) in [0, 1, 1000, 65_543, MB + 3, 64 * MB, 256 * MB]
             .into_iter()
             .enumerate()
@@ -198,8 +214,7 @@ async fn payloads_each_direction_and_both() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_speaks_first() {
-    for choice in PATHS {
-        let Some(path) = path(choice) else { continue };
+    for path in paths() {
         let mut p = proxied(&path).await;
         within(10, async {
             p.server.write_all(b"greeting\0").await.unwrap();
@@ -232,8 +247,7 @@ async fn server_speaks_first() {
 /// One side half-closes with its data still in flight; the other side then answers a lot.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn half_close_each_way_with_data_in_flight() {
-    for choice in PATHS {
-        let Some(path) = path(choice) else { continue };
+    for path in paths() {
         for client_first in [true, false] {
             let p = proxied(&path).await;
             within(60, async {
@@ -291,10 +305,9 @@ async fn expect_reset(s: &mut TcpStream) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reset_mid_stream_propagates() {
-    for choice in PATHS {
-        let Some(path) = path(choice) else { continue };
+    for path in paths() {
         for client_resets in [true, false] {
-            eprintln!("{choice:?} client_resets={client_resets}");
+            eprintln!("{path:?} client_resets={client_resets}");
             let p = proxied(&path).await;
             within(30, async {
                 let (mut talker, mut resetter) = if client_resets {
@@ -361,8 +374,7 @@ async fn expect_reset_half(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn client_sends_and_closes_at_once() {
-    for choice in PATHS {
-        let Some(path) = path(choice) else { continue };
+    for path in paths() {
         let mut p = proxied_with(&path, Duration::from_secs(30), async |c| {
             send(c, 3, 100_000).await.unwrap();
         })
@@ -380,8 +392,7 @@ async fn client_sends_and_closes_at_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idle_timeout_and_cancel_reset_both_sides() {
-    for choice in PATHS {
-        let Some(path) = path(choice) else { continue };
+    for path in paths() {
         let mut p = proxied_with(&path, Duration::from_millis(300), async |_| {}).await;
         within(10, async {
             expect_reset(&mut p.client).await;
@@ -413,8 +424,7 @@ async fn idle_timeout_and_cancel_reset_both_sides() {
 /// 4 parallel clients, 250 sequential connections each, random sizes both ways.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn thousand_connections_four_parallel() {
-    for choice in PATHS {
-        let Some(path) = path(choice) else { continue };
+    for path in paths() {
         let mut tasks = Vec::new();
         for w in 0..4u64 {
             let path = path.clone();
@@ -448,8 +458,7 @@ fn sysctl_max(name: &str) -> u64 {
 /// a bounded amount, the counters move while the session runs, and everything arrives after.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stalled_reader_bounded_then_completes() {
-    for choice in PATHS {
-        let Some(path) = path(choice) else { continue };
+    for path in paths() {
         let rt = common::runtime();
         let front = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let back = TcpListener::bind("127.0.0.3:0").await.unwrap();
@@ -490,10 +499,7 @@ async fn stalled_reader_bounded_then_completes() {
             .counters
             .bytes_in
             .load(std::sync::atomic::Ordering::Relaxed);
-        eprintln!(
-            "{choice:?}: {} MB accepted during the stall",
-            stalled_at / MB
-        );
+        eprintln!("{path:?}: {} MB accepted during the stall", stalled_at / MB);
         assert!(
             stalled_at < bound,
             "{} MB accepted while the reader stalled (bound {} MB)",
@@ -521,8 +527,7 @@ async fn stalled_reader_bounded_then_completes() {
 /// byte-exact exchanges alternate on every ring worker.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reused_buffers_never_carry_an_aborted_sessions_bytes() {
-    for choice in PATHS {
-        let Some(path) = path(choice) else { continue };
+    for path in paths() {
         for round in 0..12u64 {
             let p = proxied(&path).await;
             within(30, async {
@@ -557,4 +562,119 @@ fn auto_picks_splice_first() {
         Some(_) => assert_eq!(auto.kind(), DataPathKind::Splice),
         None => assert_ne!(auto.kind(), DataPathKind::Splice),
     }
+}
+
+/// splice starts each session on copy and moves it to the ring once a read fills a whole
+/// buffer: small request/response sessions stay on copy, bulk ones move (also after small
+/// traffic, and in either direction), and a half-closed session stays on copy. Byte-exact
+/// throughout, and `datapath_moves` counts exactly the sessions that moved.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn splice_moves_bulk_sessions_and_keeps_small_ones_on_copy() {
+    let Some(path) = path(DataPathChoice::Splice) else {
+        return;
+    };
+    // 100 ping-pongs of 64 bytes, then a clean close: stays on copy.
+    let mut p = proxied(&path).await;
+    within(30, async {
+        for i in 0..100u8 {
+            p.client.write_all(&[i; 64]).await.unwrap();
+            let mut got = [0u8; 64];
+            p.server.read_exact(&mut got).await.unwrap();
+            p.server.write_all(&got).await.unwrap();
+            p.client.read_exact(&mut got).await.unwrap();
+            assert_eq!(got, [i; 64]);
+        }
+    })
+    .await;
+    within(30, async {
+        p.client.shutdown().await.unwrap();
+        assert_eq!(p.server.read(&mut [0u8; 1]).await.unwrap(), 0);
+        p.server.shutdown().await.unwrap();
+        assert_eq!(p.client.read(&mut [0u8; 1]).await.unwrap(), 0);
+    })
+    .await;
+    let t = p.forward.await.unwrap();
+    assert_eq!(
+        (t.client_to_server, t.server_to_client, t.end),
+        (6400, 6400, End::Done)
+    );
+    assert_eq!(p.listen.datapath_moves(), 0, "ping-pong moved to splice");
+
+    // Bulk both ways at once, from the first byte: moves.
+    let p = proxied(&path).await;
+    let listen = p.listen.clone();
+    within(60, exchange(p, 8 * MB + 5, 3 * MB, 0xB0B)).await;
+    assert_eq!(listen.datapath_moves(), 1, "bulk both ways");
+
+    // A query, then a bulk answer while the client's side stays open (a download): moves.
+    let mut p = proxied(&path).await;
+    let listen = p.listen.clone();
+    within(60, async {
+        p.client.write_all(b"query").await.unwrap();
+        let mut q = [0u8; 5];
+        p.server.read_exact(&mut q).await.unwrap();
+        send(&mut p.server, 0xD0, 8 * MB).await.unwrap();
+        assert_eq!(recv(&mut p.client, 0xD0).await.unwrap(), 8 * MB);
+        p.client.shutdown().await.unwrap();
+        assert_eq!(p.server.read(&mut [0u8; 1]).await.unwrap(), 0);
+        let t = p.forward.await.unwrap();
+        assert_eq!(
+            (t.client_to_server, t.server_to_client, t.end),
+            (5, 8 * MB, End::Done)
+        );
+    })
+    .await;
+    assert_eq!(listen.datapath_moves(), 1, "download");
+
+    // Small traffic first, then bulk: moves mid-stream, nothing lost or reordered.
+    let mut p = proxied(&path).await;
+    within(30, async {
+        p.server.write_all(b"greeting").await.unwrap();
+        let mut g = [0u8; 8];
+        p.client.read_exact(&mut g).await.unwrap();
+        assert_eq!(&g, b"greeting");
+    })
+    .await;
+    let listen = p.listen.clone();
+    within(60, async {
+        let (up, down) = (4 * MB + 1, 2 * MB + 7);
+        let (mut cr, mut cw) = p.client.split();
+        let (mut sr, mut sw) = p.server.split();
+        let (a, b, c, d) = tokio::join!(
+            send(&mut cw, 0xB01C, up),
+            recv(&mut sr, 0xB01C),
+            send(&mut sw, !0xB01C, down),
+            recv(&mut cr, !0xB01C),
+        );
+        a.unwrap();
+        c.unwrap();
+        assert_eq!((b.unwrap(), d.unwrap()), (up, down));
+        let t = p.forward.await.unwrap();
+        assert_eq!(
+            (t.client_to_server, t.server_to_client, t.end),
+            (up, down + 8, End::Done)
+        );
+    })
+    .await;
+    assert_eq!(listen.datapath_moves(), 1, "small then bulk");
+
+    // The client half-closes first, then the server sends bulk: stays on copy.
+    let mut p = proxied(&path).await;
+    let listen = p.listen.clone();
+    within(60, async {
+        p.client.write_all(b"query").await.unwrap();
+        p.client.shutdown().await.unwrap();
+        let mut q = Vec::new();
+        p.server.read_to_end(&mut q).await.unwrap();
+        assert_eq!(q, b"query");
+        send(&mut p.server, 0x5EED, 8 * MB).await.unwrap();
+        assert_eq!(recv(&mut p.client, 0x5EED).await.unwrap(), 8 * MB);
+        let t = p.forward.await.unwrap();
+        assert_eq!(
+            (t.client_to_server, t.server_to_client, t.end),
+            (5, 8 * MB, End::Done)
+        );
+    })
+    .await;
+    assert_eq!(listen.datapath_moves(), 0, "half-closed session moved");
 }

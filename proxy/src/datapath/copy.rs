@@ -1,18 +1,23 @@
 //! The portable data path: two userspace pumps on tokio, one per direction.
 //!
-//! Each pump reads into its own buffer (never zeroed: reads fill its spare capacity) and writes everything to the other side; on EOF it
-//! shuts down the write side of the peer (half-close) and the other pump goes on until its
-//! own EOF. A read or write error on one side aborts the session: the other side is closed
-//! with a reset (SO_LINGER 0), as the peer of an aborted stream must not mistake it for a
-//! clean end.
+//! Each pump reads into its own buffer (never zeroed: reads fill its spare capacity) and
+//! writes everything to the other side; on EOF it shuts down the write side of the peer
+//! (half-close) and the other pump goes on until its own EOF. A read or write error on one
+//! side aborts the session: the other side is closed with a reset (SO_LINGER 0), as the peer
+//! of an aborted stream must not mistake it for a clean end.
+//!
+//! [`until_bulk`] is the same copy with a way out, for the splice path: when a read fills a
+//! whole buffer while both directions are open, both pumps stop between messages (nothing
+//! read is left unwritten) and the sockets go on to a path built for bulk.
 
 use super::{End, SessionIo, Transfer};
 use std::io;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::net::tcp::{ReadHalf, WriteHalf};
+use tokio::sync::Notify;
 use tokio::time::Instant;
 
 const BUF_SIZE: usize = 64 * 1024;
@@ -54,6 +59,66 @@ impl Activity {
 /// A pump failed: which side's socket failed.
 struct Abort(Side);
 
+/// How a pump stopped without failing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    /// EOF passed on (the peer's write side is shut down).
+    Eof,
+    /// The session is moving to a bulk path; this pump stopped between messages.
+    Moving,
+}
+
+/// Shared by the two pumps of a session that may move to a bulk path.
+#[derive(Default)]
+struct Bulk {
+    /// Set by the pump that read a full buffer: both stop at their next read.
+    moving: AtomicBool,
+    /// Set by a pump that read EOF: a half-closed session stays on copy.
+    eof: AtomicBool,
+    wake: Notify,
+}
+
+/// How a session that [`until_bulk`] carried went on.
+pub(crate) enum UntilBulk {
+    /// It ended on copy.
+    Ended(Transfer),
+    /// A read filled a whole buffer: both pumps stopped between messages, every byte read so
+    /// far was delivered, and the sockets go on to a bulk path.
+    Bulk {
+        client: TcpStream,
+        server: TcpStream,
+        client_to_server: u64,
+        server_to_client: u64,
+    },
+}
+
+/// Carries a session with copy until a read fills a whole buffer (see the module doc).
+pub(crate) async fn until_bulk(
+    mut client: TcpStream,
+    mut server: TcpStream,
+    s: &SessionIo,
+) -> UntilBulk {
+    let _ = client.set_nodelay(true);
+    let _ = server.set_nodelay(true);
+    let bulk = Bulk::default();
+    let (flow, up, down) = CopyPath.run(&mut client, &mut server, s, Some(&bulk)).await;
+    match flow {
+        Flow::Moving => UntilBulk::Bulk {
+            client,
+            server,
+            client_to_server: up,
+            server_to_client: down,
+        },
+        Flow::Ended(end) => UntilBulk::Ended(CopyPath::ended(&client, &server, end, up, down)),
+    }
+}
+
+/// How [`CopyPath::run`] came back.
+enum Flow {
+    Ended(End),
+    Moving,
+}
+
 impl CopyPath {
     pub async fn forward(
         &self,
@@ -63,10 +128,17 @@ impl CopyPath {
     ) -> Transfer {
         let _ = client.set_nodelay(true);
         let _ = server.set_nodelay(true);
-        let (end, up, down) = self.run(&mut client, &mut server, s).await;
+        match self.run(&mut client, &mut server, s, None).await {
+            (Flow::Ended(end), up, down) => CopyPath::ended(&client, &server, end, up, down),
+            // Only pumps given a `Bulk` stop for moving.
+            (Flow::Moving, up, down) => CopyPath::ended(&client, &server, End::Killed, up, down),
+        }
+    }
+
+    fn ended(client: &TcpStream, server: &TcpStream, end: End, up: u64, down: u64) -> Transfer {
         if end != End::Done {
             // Whatever did not finish cleanly is reset, so neither peer sees a clean EOF.
-            for sock in [&client, &server] {
+            for sock in [client, server] {
                 let _ = socket2::SockRef::from(sock).set_linger(Some(Duration::ZERO));
             }
         }
@@ -82,7 +154,8 @@ impl CopyPath {
         client: &mut TcpStream,
         server: &mut TcpStream,
         s: &SessionIo,
-    ) -> (End, u64, u64) {
+        bulk: Option<&Bulk>,
+    ) -> (Flow, u64, u64) {
         let (cr, cw) = client.split();
         let (sr, sw) = server.split();
         let activity = Activity {
@@ -93,36 +166,41 @@ impl CopyPath {
         let up_bytes = AtomicU64::new(0);
         let down_bytes = AtomicU64::new(0);
 
-        let up = pump(cr, sw, Side::Client, &activity, &up_bytes, |n| {
+        let up = pump(cr, sw, Side::Client, &activity, &up_bytes, bulk, |n| {
             s.meter.client_to_server(n)
         });
-        let down = pump(sr, cw, Side::Server, &activity, &down_bytes, |n| {
+        let down = pump(sr, cw, Side::Server, &activity, &down_bytes, bulk, |n| {
             s.meter.server_to_client(n)
         });
         // The first failure of either pump ends the session; clean EOFs wait for each other.
-        let both = async { tokio::try_join!(up, down).map(drop) };
-        let end = tokio::select! {
+        let both = async { tokio::try_join!(up, down) };
+        let flow = tokio::select! {
             r = both => match r {
-                Ok(()) => End::Done,
-                Err(Abort(Side::Client)) => End::ClientAbort,
-                Err(Abort(Side::Server)) => End::ServerAbort,
+                Ok((Stop::Eof, Stop::Eof)) => Flow::Ended(End::Done),
+                // A pump that stopped for moving left its direction open; one that had seen
+                // EOF leaves a socket that reads EOF again on the next path.
+                Ok(_) => Flow::Moving,
+                Err(Abort(Side::Client)) => Flow::Ended(End::ClientAbort),
+                Err(Abort(Side::Server)) => Flow::Ended(End::ServerAbort),
             },
-            end = idle_watchdog(&activity, s.client_timeout, s.server_timeout) => end,
-            _ = s.cancel.cancelled() => End::Killed,
+            end = idle_watchdog(&activity, s.client_timeout, s.server_timeout) => Flow::Ended(end),
+            _ = s.cancel.cancelled() => Flow::Ended(End::Killed),
         };
-        (end, up_bytes.load(Relaxed), down_bytes.load(Relaxed))
+        (flow, up_bytes.load(Relaxed), down_bytes.load(Relaxed))
     }
 }
 
-/// Copies `from` to `to` until EOF, then half-closes `to`.
+/// Copies `from` to `to` until EOF, then half-closes `to`; with `bulk`, stops between
+/// messages once either pump has read a full buffer while both directions were open.
 async fn pump(
     mut from: ReadHalf<'_>,
     mut to: WriteHalf<'_>,
     side: Side,
     activity: &Activity,
     total: &AtomicU64,
+    bulk: Option<&Bulk>,
     count: impl Fn(u64),
-) -> Result<(), Abort> {
+) -> Result<Stop, Abort> {
     let other = match side {
         Side::Client => Side::Server,
         Side::Server => Side::Client,
@@ -131,7 +209,22 @@ async fn pump(
     let mut buf = Vec::with_capacity(BUF_SIZE);
     loop {
         buf.clear();
-        let n = match from.read_buf(&mut buf).await {
+        let read = match bulk {
+            None => from.read_buf(&mut buf).await,
+            Some(b) => {
+                // Created before the flag is read: a later notify_waiters reaches it.
+                let moving = b.wake.notified();
+                if b.moving.load(Relaxed) {
+                    return Ok(Stop::Moving);
+                }
+                tokio::select! {
+                    biased;
+                    _ = moving => return Ok(Stop::Moving),
+                    r = from.read_buf(&mut buf) => r,
+                }
+            }
+        };
+        let n = match read {
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -142,10 +235,23 @@ async fn pump(
         activity.touch(other);
         total.fetch_add(n as u64, Relaxed);
         count(n as u64);
+        if let Some(b) = bulk
+            && n >= BUF_SIZE
+            && !b.eof.load(Relaxed)
+        {
+            b.moving.store(true, Relaxed);
+            b.wake.notify_waiters();
+            return Ok(Stop::Moving);
+        }
+    }
+    if let Some(b) = bulk {
+        // Set before the first await below: the other pump sees it before it could decide
+        // to move a half-closed session.
+        b.eof.store(true, Relaxed);
     }
     // EOF from this side: pass the FIN on, keep the other direction open.
     to.shutdown().await.map_err(|_| Abort(other))?;
-    Ok(())
+    Ok(Stop::Eof)
 }
 
 /// Resolves when a side has been idle for longer than its timeout.

@@ -57,6 +57,8 @@ pub struct ListenState {
     datapath: OnceLock<DataPathKind>,
     /// Sessions the listen's data path could not take and handed to the copy path.
     datapath_fallbacks: AtomicU64,
+    /// Sessions that started on copy and moved to the kernel path (splice, once bulk).
+    datapath_moved: AtomicU64,
     health: Mutex<BackendHealth>,
 }
 
@@ -80,6 +82,7 @@ impl ListenState {
             failed_over: AtomicBool::new(false),
             datapath: OnceLock::new(),
             datapath_fallbacks: AtomicU64::new(0),
+            datapath_moved: AtomicU64::new(0),
             health: Mutex::new(BackendHealth {
                 up: true,
                 last_change: now,
@@ -125,6 +128,16 @@ impl ListenState {
     /// Sessions handed to the copy path since start.
     pub fn datapath_fallbacks(&self) -> u64 {
         self.datapath_fallbacks.load(Relaxed)
+    }
+
+    /// A session moved from the copy path to the listen's kernel path (splice, once bulk).
+    pub fn datapath_moved(&self) {
+        self.datapath_moved.fetch_add(1, Relaxed);
+    }
+
+    /// Sessions moved from copy to the kernel path since start.
+    pub fn datapath_moves(&self) -> u64 {
+        self.datapath_moved.load(Relaxed)
     }
 
     /// Usable active and backup servers.

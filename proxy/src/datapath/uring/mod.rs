@@ -30,14 +30,20 @@ mod worker;
 
 pub use ring::RingFlavor;
 
+use super::copy::UntilBulk;
 use super::{SessionIo, Transfer};
 use engine::{Engine, Mode};
 use tokio::net::TcpStream;
 
-/// The splice data path (zero copy through a pipe per direction).
+/// The splice data path (zero copy through a pipe per direction). A session starts on the
+/// copy path on its session thread and moves to a ring worker's splice once a read fills a
+/// whole buffer (as HAProxy splices only once buffers fill): short request/response
+/// sessions never pay the handoff to another thread, bulk ones get zero copy.
 #[derive(Clone, Copy)]
 pub struct SplicePath {
     engine: &'static Engine,
+    /// Splice from the first byte instead (tests of the ring side use it).
+    from_first_byte: bool,
 }
 
 /// The io_uring copy data path (multishot receive into provided buffers, send).
@@ -50,6 +56,7 @@ impl std::fmt::Debug for SplicePath {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SplicePath")
             .field("ring", &self.engine.flavor)
+            .field("from_first_byte", &self.from_first_byte)
             .finish()
     }
 }
@@ -68,7 +75,16 @@ impl SplicePath {
         probe::check(Mode::Splice)?;
         Ok(SplicePath {
             engine: Engine::global()?,
+            from_first_byte: false,
         })
+    }
+
+    /// The same path, splicing every session from its first byte (no copy phase).
+    pub fn from_first_byte(self) -> SplicePath {
+        SplicePath {
+            from_first_byte: true,
+            ..self
+        }
     }
 
     /// How the rings were set up.
@@ -77,7 +93,26 @@ impl SplicePath {
     }
 
     pub async fn forward(&self, client: TcpStream, server: TcpStream, s: &SessionIo) -> Transfer {
-        handoff::forward(self.engine, Mode::Splice, client, server, s).await
+        if self.from_first_byte {
+            return handoff::forward(self.engine, Mode::Splice, client, server, s).await;
+        }
+        match super::copy::until_bulk(client, server, s).await {
+            UntilBulk::Ended(t) => t,
+            UntilBulk::Bulk {
+                client,
+                server,
+                client_to_server,
+                server_to_client,
+            } => {
+                s.meter.listen.datapath_moved();
+                let t = handoff::forward(self.engine, Mode::Splice, client, server, s).await;
+                Transfer {
+                    client_to_server: client_to_server + t.client_to_server,
+                    server_to_client: server_to_client + t.server_to_client,
+                    end: t.end,
+                }
+            }
+        }
     }
 }
 

@@ -273,6 +273,17 @@ fn collect(rt: &Runtime, cli: &CliState) -> Vec<Info> {
                 Field::U64(l.datapath_fallbacks()),
             ));
             pos += 1;
+            v.push(info(
+                pos,
+                &format!("Datapath_moved_{}", l.name()),
+                "MCP",
+                &format!(
+                    "Sessions of listen '{}' that started on copy and moved to splice once bulk (sockhop)",
+                    l.name()
+                ),
+                Field::U64(l.datapath_moves()),
+            ));
+            pos += 1;
         }
     }
     v
