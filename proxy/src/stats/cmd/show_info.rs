@@ -247,42 +247,37 @@ fn collect(rt: &Runtime, cli: &CliState) -> Vec<Info> {
         info(70, "Start_time_sec", "MDP", "Start time in seconds", u32s(start)),
         info(71, "Tainted", "SGP", "Experimental features used", Field::str("0")),
     ]);
-    // sockhop's own fields, after HAProxy's.
+    // sockhop's own fields, after HAProxy's: per listen, name prefix, tags, description, value.
     let mut pos = 72;
     for l in &rt.listens {
-        if let Some(kind) = l.datapath() {
-            v.push(info(
-                pos,
-                &format!("Datapath_{}", l.name()),
+        let Some(kind) = l.datapath() else { continue };
+        let name = l.name();
+        let fields = [
+            (
+                "Datapath_",
                 "CGS",
-                &format!(
-                    "Data path moving the bytes of listen '{}' (sockhop)",
-                    l.name()
-                ),
+                format!("Data path moving the bytes of listen '{name}' (sockhop)"),
                 Field::str(kind.as_str()),
-            ));
-            pos += 1;
-            v.push(info(
-                pos,
-                &format!("Datapath_fallbacks_{}", l.name()),
+            ),
+            (
+                "Datapath_fallbacks_",
                 "MCP",
-                &format!(
-                    "Sessions of listen '{}' its data path handed to the copy path (sockhop)",
-                    l.name()
+                format!(
+                    "Sessions of listen '{name}' its data path handed to the copy path (sockhop)"
                 ),
                 Field::U64(l.datapath_fallbacks()),
-            ));
-            pos += 1;
-            v.push(info(
-                pos,
-                &format!("Datapath_moved_{}", l.name()),
+            ),
+            (
+                "Datapath_moved_",
                 "MCP",
-                &format!(
-                    "Sessions of listen '{}' that started on copy and moved to splice once bulk (sockhop)",
-                    l.name()
+                format!(
+                    "Sessions of listen '{name}' that started on copy and moved to splice once bulk (sockhop)"
                 ),
                 Field::U64(l.datapath_moves()),
-            ));
+            ),
+        ];
+        for (prefix, tags, desc, value) in fields {
+            v.push(info(pos, &format!("{prefix}{name}"), tags, &desc, value));
             pos += 1;
         }
     }
