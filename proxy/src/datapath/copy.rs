@@ -93,15 +93,20 @@ pub(crate) enum UntilBulk {
 }
 
 /// Carries a session with copy until a read fills a whole buffer (see the module doc).
-pub(crate) async fn until_bulk(
+pub(crate) async fn until_bulk(client: TcpStream, server: TcpStream, s: &SessionIo) -> UntilBulk {
+    carry(client, server, s, Some(&Bulk::default())).await
+}
+
+/// Carries a session with copy; with `bulk`, until a read fills a whole buffer.
+async fn carry(
     mut client: TcpStream,
     mut server: TcpStream,
     s: &SessionIo,
+    bulk: Option<&Bulk>,
 ) -> UntilBulk {
     let _ = client.set_nodelay(true);
     let _ = server.set_nodelay(true);
-    let bulk = Bulk::default();
-    let (flow, up, down) = CopyPath.run(&mut client, &mut server, s, Some(&bulk)).await;
+    let (flow, up, down) = CopyPath.run(&mut client, &mut server, s, bulk).await;
     match flow {
         Flow::Moving => UntilBulk::Bulk {
             client,
@@ -120,18 +125,23 @@ enum Flow {
 }
 
 impl CopyPath {
-    pub async fn forward(
-        &self,
-        mut client: TcpStream,
-        mut server: TcpStream,
-        s: &SessionIo,
-    ) -> Transfer {
-        let _ = client.set_nodelay(true);
-        let _ = server.set_nodelay(true);
-        match self.run(&mut client, &mut server, s, None).await {
-            (Flow::Ended(end), up, down) => CopyPath::ended(&client, &server, end, up, down),
-            // Only pumps given a `Bulk` stop for moving.
-            (Flow::Moving, up, down) => CopyPath::ended(&client, &server, End::Killed, up, down),
+    pub async fn forward(&self, client: TcpStream, server: TcpStream, s: &SessionIo) -> Transfer {
+        match carry(client, server, s, None).await {
+            UntilBulk::Ended(t) => t,
+            // Only pumps given a `Bulk` stop for moving: never here. Should it happen, the
+            // session ends as killed (both sides reset) rather than hang.
+            UntilBulk::Bulk {
+                client,
+                server,
+                client_to_server,
+                server_to_client,
+            } => CopyPath::ended(
+                &client,
+                &server,
+                End::Killed,
+                client_to_server,
+                server_to_client,
+            ),
         }
     }
 
