@@ -47,6 +47,11 @@ async fn splice_moves_bulk_sessions_and_keeps_small_ones_on_copy() {
         (6400, 6400, End::Done)
     );
     assert_eq!(p.listen.datapath_moves(), 0, "ping-pong moved to splice");
+    assert_eq!(
+        p.rt.spliced_out(),
+        0,
+        "TotalSplicdedBytesOut of a copy session"
+    );
 
     // Bulk both ways at once, from the first byte: moves.
     let p = proxied(&path).await;
@@ -57,6 +62,7 @@ async fn splice_moves_bulk_sessions_and_keeps_small_ones_on_copy() {
     // A query, then a bulk answer while the client's side stays open (a download): moves.
     let mut p = proxied(&path).await;
     let listen = p.listen.clone();
+    let rt = p.rt.clone();
     within(60, async {
         p.client.write_all(b"query").await.unwrap();
         let mut q = [0u8; 5];
@@ -73,6 +79,13 @@ async fn splice_moves_bulk_sessions_and_keeps_small_ones_on_copy() {
     })
     .await;
     assert_eq!(listen.datapath_moves(), 1, "download");
+    // All but the first reads (copied until one filled 64 KiB) went through a pipe, and
+    // never more than the answer.
+    let spliced = rt.spliced_out();
+    assert!(
+        (7 * MB..=8 * MB).contains(&spliced),
+        "TotalSplicdedBytesOut {spliced} for an 8 MiB download"
+    );
 
     // Small traffic first, then bulk: moves mid-stream, nothing lost or reordered.
     let mut p = proxied(&path).await;

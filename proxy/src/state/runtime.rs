@@ -31,6 +31,9 @@ pub struct Runtime {
     pub global: Counters,
     /// Process-wide connection slots (`[global] maxconn`).
     pub conn_slots: Arc<Semaphore>,
+    /// Bytes written to sockets from a kernel pipe (splice), either direction
+    /// (`TotalSplicdedBytesOut`).
+    spliced_out: AtomicU64,
     pub started: Instant,
     pub started_wall: SystemTime,
     next_session: AtomicU64,
@@ -53,12 +56,23 @@ impl Runtime {
             listens,
             global: Counters::default(),
             conn_slots,
+            spliced_out: AtomicU64::new(0),
             started: Instant::now(),
             started_wall: SystemTime::now(),
             next_session: AtomicU64::new(1),
             sessions: Mutex::new(BTreeMap::new()),
             session_loops: Mutex::new(Vec::new()),
         }
+    }
+
+    /// `n` bytes went from a kernel pipe to a socket.
+    pub fn spliced(&self, n: u64) {
+        self.spliced_out.fetch_add(n, Relaxed);
+    }
+
+    /// Bytes written from kernel pipes since start.
+    pub fn spliced_out(&self) -> u64 {
+        self.spliced_out.load(Relaxed)
     }
 
     /// Finds a listen by name or `#<id>`.

@@ -65,6 +65,8 @@ pub struct Proxied {
     pub cancel: CancellationToken,
     /// The session's listen (its `datapath_moves` says whether splice took over).
     pub listen: Arc<ListenState>,
+    /// The session's process state (`spliced_out`: bytes written from pipes).
+    pub rt: Arc<Runtime>,
 }
 
 /// Connects client -> proxy front and proxy back -> server on 127.0.0.x, then lets `path`
@@ -97,6 +99,7 @@ pub async fn proxied_with(
         forward,
         cancel,
         listen,
+        rt,
     }
 }
 

@@ -182,6 +182,7 @@ impl SpliceDir {
                         self.in_pipe -= n;
                         shared.touch(dst);
                         shared.delivered(d, n as u64, meter);
+                        meter.runtime.spliced(n as u64);
                     }
                     Io::WouldBlock => {
                         if !self.poll_out {

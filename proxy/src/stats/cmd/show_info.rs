@@ -241,7 +241,7 @@ fn collect(rt: &Runtime, cli: &CliState) -> Vec<Info> {
         info(54, "Unstoppable Jobs", "MGP", "Current number of unstoppable jobs on the current worker process (master connections)", Field::U32(0)),
         info(55, "Listeners", "MGP", "Current number of active listeners on the current worker process", u32s(listeners as u64)),
         info(61, "TotalBytesOut", "MGP", "Total number of bytes emitted by current worker process since started", Field::U64(c.bytes_out.load(Relaxed))),
-        info(62, "TotalSplicdedBytesOut", "MGP", "Total number of bytes emitted by current worker process through a kernel pipe since started", Field::U64(0)),
+        info(62, "TotalSplicdedBytesOut", "MGP", "Total number of bytes emitted by current worker process through a kernel pipe since started", Field::U64(rt.spliced_out())),
         info(66, "Build info", "POS", "Build info", Field::str(version)),
         info(67, "Memmax_bytes", "CLP", "Worker process's hard limit on memory usage in byes (-m on command line)", Field::U32(0)),
         info(70, "Start_time_sec", "MDP", "Start time in seconds", u32s(start)),
