@@ -84,12 +84,32 @@ pub(crate) enum UntilBulk {
     Ended(Transfer),
     /// A read filled a whole buffer: both pumps stopped between messages, every byte read so
     /// far was delivered, and the sockets go on to a bulk path.
-    Bulk {
-        client: TcpStream,
-        server: TcpStream,
-        client_to_server: u64,
-        server_to_client: u64,
-    },
+    Bulk(Moving),
+}
+
+/// A session on its way from copy to a bulk path.
+pub(crate) struct Moving {
+    pub client: TcpStream,
+    pub server: TcpStream,
+    pub carried: Carried,
+}
+
+/// The bytes copy carried before a session moved.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Carried {
+    pub client_to_server: u64,
+    pub server_to_client: u64,
+}
+
+impl Carried {
+    /// The session went on with `rest` on the bulk path: the totals of both.
+    pub fn then(self, rest: Transfer) -> Transfer {
+        Transfer {
+            client_to_server: self.client_to_server + rest.client_to_server,
+            server_to_client: self.server_to_client + rest.server_to_client,
+            end: rest.end,
+        }
+    }
 }
 
 /// Carries a session with copy until a read fills a whole buffer (see the module doc).
@@ -108,12 +128,14 @@ async fn carry(
     let _ = server.set_nodelay(true);
     let (flow, up, down) = CopyPath.run(&mut client, &mut server, s, bulk).await;
     match flow {
-        Flow::Moving => UntilBulk::Bulk {
+        Flow::Moving => UntilBulk::Bulk(Moving {
             client,
             server,
-            client_to_server: up,
-            server_to_client: down,
-        },
+            carried: Carried {
+                client_to_server: up,
+                server_to_client: down,
+            },
+        }),
         Flow::Ended(end) => UntilBulk::Ended(CopyPath::ended(&client, &server, end, up, down)),
     }
 }
@@ -130,18 +152,13 @@ impl CopyPath {
             UntilBulk::Ended(t) => t,
             // Only pumps given a `Bulk` stop for moving: never here. Should it happen, the
             // session ends as killed (both sides reset) rather than hang.
-            UntilBulk::Bulk {
-                client,
-                server,
-                client_to_server,
-                server_to_client,
-            } => CopyPath::ended(
-                &client,
-                &server,
-                End::Killed,
-                client_to_server,
-                server_to_client,
-            ),
+            UntilBulk::Bulk(m) => {
+                let Carried {
+                    client_to_server: up,
+                    server_to_client: down,
+                } = m.carried;
+                CopyPath::ended(&m.client, &m.server, End::Killed, up, down)
+            }
         }
     }
 

@@ -98,19 +98,11 @@ impl SplicePath {
         }
         match super::copy::until_bulk(client, server, s).await {
             UntilBulk::Ended(t) => t,
-            UntilBulk::Bulk {
-                client,
-                server,
-                client_to_server,
-                server_to_client,
-            } => {
+            UntilBulk::Bulk(moving) => {
                 s.meter.listen.datapath_moved();
-                let t = handoff::forward(self.engine, Mode::Splice, client, server, s).await;
-                Transfer {
-                    client_to_server: client_to_server + t.client_to_server,
-                    server_to_client: server_to_client + t.server_to_client,
-                    end: t.end,
-                }
+                let (client, server) = (moving.client, moving.server);
+                let rest = handoff::forward(self.engine, Mode::Splice, client, server, s).await;
+                moving.carried.then(rest)
             }
         }
     }
