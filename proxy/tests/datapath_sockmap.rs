@@ -498,3 +498,45 @@ fn selection() {
         (None, Ok(_)) => panic!("selected although unavailable"),
     }
 }
+
+/// Bytes the client sent before the path got its socket, with the client then waiting for
+/// an answer (nothing else arrives to wake the program): they are delivered all the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bytes_queued_before_setup_reach_a_waiting_peer() {
+    let Some(path) = path() else { return };
+    for size in [1usize, 100, 70_000] {
+        let data = payload(size, 12);
+        let d2 = data.clone();
+        let mut p = pair_with(&path, LONG, |mut c| async move {
+            c.write_all(&d2).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            c
+        })
+        .await;
+        let mut got = vec![0u8; size];
+        tokio::time::timeout(Duration::from_secs(5), p.server.read_exact(&mut got))
+            .await
+            .expect("bytes queued before setup stalled")
+            .unwrap();
+        assert!(got == data, "{size} B");
+        p.server.write_all(b"answer").await.unwrap();
+        let mut back = [0u8; 6];
+        tokio::time::timeout(Duration::from_secs(5), p.client.read_exact(&mut back))
+            .await
+            .expect("answer stalled")
+            .unwrap();
+        drop(p.client);
+        drop(p.server);
+        let t = tokio::time::timeout(Duration::from_secs(10), p.forward)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(t.client_to_server, size as u64);
+        assert_eq!(t.end, End::Done, "{size} B");
+        assert_eq!(
+            p.rt.listens[0].datapath_fallbacks(),
+            0,
+            "{size} B: not a fallback"
+        );
+    }
+}
