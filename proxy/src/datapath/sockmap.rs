@@ -245,6 +245,7 @@ impl SockmapPath {
             resume_redirect: self.resume_redirect,
             base_flags: self.base_flags(),
             control: None,
+            settled: None,
             total: &up_total,
             count: &|n| s.meter.client_to_server(n),
         };
@@ -261,6 +262,7 @@ impl SockmapPath {
             resume_redirect: self.resume_redirect,
             base_flags: self.base_flags(),
             control: None,
+            settled: None,
             total: &down_total,
             count: &|n| s.meter.server_to_client(n),
         };

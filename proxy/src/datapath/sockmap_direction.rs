@@ -47,6 +47,10 @@ pub(super) struct Direction<'a> {
     pub(super) base_flags: u32,
     /// The control last written, to skip identical writes.
     pub(super) control: Option<DirControl>,
+    /// Set once userspace carries the direction for good (`CTL_PASS_ALL` published, every
+    /// redirected byte in `dst`'s send queue): the program's final `redirected`. From then
+    /// on a passed read is written straight on, with no drain wait and no limit to raise.
+    pub(super) settled: Option<u64>,
     /// Bytes moved so far (metered).
     pub(super) total: &'a AtomicU64,
     pub(super) count: &'a (dyn Fn(u64) + Sync),
@@ -116,7 +120,9 @@ impl Direction<'_> {
     fn refresh(&mut self) -> Result<bool, Abort> {
         let st = self.stats()?;
         let moved = self.meter(st.redirected + self.consumed);
-        if self.src_in_map {
+        if self.src_in_map && self.settled.is_some() {
+            self.check_no_duplicates(&st)?;
+        } else if self.src_in_map {
             self.check_no_duplicates(&st)?;
             let written = self.dst_written()?;
             self.set_control(written)?;
@@ -181,6 +187,7 @@ impl Direction<'_> {
 
     /// Waits until everything redirected (and written) before now is in `dst`'s send
     /// queue, so bytes userspace writes next cannot overtake it.
+    /// Returns the program's `redirected` at that point.
     async fn wait_drained(&mut self) -> Result<u64, Abort> {
         let mut pause = Duration::from_micros(200);
         loop {
@@ -188,7 +195,7 @@ impl Direction<'_> {
             let written = self.dst_written()?;
             self.meter(st.redirected + self.consumed);
             if written >= st.redirected + self.consumed {
-                return Ok(written);
+                return Ok(st.redirected);
             }
             tokio::time::sleep(pause).await;
             pause = (pause * 2).min(Duration::from_millis(10));
@@ -198,10 +205,16 @@ impl Direction<'_> {
     /// Writes bytes the program passed to `src`'s own queue on to `dst`, in order.
     async fn write_passed(&mut self, data: &[u8]) -> Result<(), Abort> {
         if self.src_in_map {
+            // Checked before every write: a duplicated byte must never go out.
             self.check_no_duplicates(&self.stats()?)?;
-            self.wait_drained().await?;
-            if !self.resume_redirect && self.control.is_none_or(|c| c.flags & CTL_PASS_ALL == 0) {
-                // Once userspace carries a direction it keeps it (see `resume_redirect`).
+        }
+        if self.src_in_map && self.settled.is_none() {
+            // No redirect can happen meanwhile: the program redirects only while every
+            // passed byte is consumed, and these are not yet.
+            let redirected = self.wait_drained().await?;
+            if !self.resume_redirect {
+                // Once userspace carries a direction it keeps it (see `resume_redirect`),
+                // so `redirected` is final from here on.
                 let ctl = DirControl {
                     flags: self.control.map_or(self.base_flags, |c| c.flags) | CTL_PASS_ALL,
                     ..self.control.unwrap_or_default()
@@ -211,6 +224,7 @@ impl Direction<'_> {
                     Abort(self.src_side)
                 })?;
                 self.control = Some(ctl);
+                self.settled = Some(redirected);
             }
         }
         write_all(self.dst, data).await.map_err(|e| {
@@ -225,6 +239,10 @@ impl Direction<'_> {
             Abort(self.dst_side())
         })?;
         self.consumed += data.len() as u64;
+        if let Some(redirected) = self.settled {
+            self.meter(redirected + self.consumed);
+            return Ok(());
+        }
         let st = self.stats()?;
         self.meter(st.redirected + self.consumed);
         if self.src_in_map {
