@@ -5,7 +5,10 @@
 //! `cargo run --release -p sockhop --example datapath_bench`.
 //!
 //! `BENCH_PATHS=direct,copy,sockmap` keeps only the named rows (`sockmap-notrim`: sockmap
-//! without cutting retransmitted heads off, for comparison; not in the default set);
+//! without cutting retransmitted heads off, for comparison; `sockmap-nocap`: sockmap with
+//! no memory bound, so every byte is redirected in the kernel, for profiling;
+//! `sockmap-autorcv`: sockmap with the kernel's default receive buffers; none of these is in
+//! the default set);
 //! `BENCH_CONNS=8` adds a column: the same 1 GB split over that many parallel connections.
 
 use sockhop::config::DataPathChoice;
@@ -215,7 +218,7 @@ fn main() {
     let only = std::env::var("BENCH_PATHS").ok();
     let wanted = |name: &str| match &only {
         Some(list) => list.split(',').any(|n| n == name),
-        None => name != "sockmap-notrim",
+        None => !name.starts_with("sockmap-"),
     };
     let conns: u64 = std::env::var("BENCH_CONNS").map_or(1, |v| v.parse().unwrap());
     let back = backend();
@@ -237,6 +240,20 @@ fn main() {
         if let Ok(p) = SockmapPath::load() {
             let p = DataPath::Sockmap(p.with_trim_retransmits(false));
             targets.push(("sockmap-notrim".to_string(), proxy(&rt, p, back)));
+        }
+    }
+    if wanted("sockmap-nocap") {
+        let _guard = rt.enter();
+        if let Ok(p) = SockmapPath::load() {
+            let p = DataPath::Sockmap(p.with_cap(1 << 50));
+            targets.push(("sockmap-nocap".to_string(), proxy(&rt, p, back)));
+        }
+    }
+    if wanted("sockmap-autorcv") {
+        let _guard = rt.enter();
+        if let Ok(p) = SockmapPath::load() {
+            let p = DataPath::Sockmap(p.with_rcvbuf(None));
+            targets.push(("sockmap-autorcv".to_string(), proxy(&rt, p, back)));
         }
     }
     // Rounds interleave the paths, so a busy moment on the machine hits all of them alike.

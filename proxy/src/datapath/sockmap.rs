@@ -44,8 +44,12 @@ use tokio::time::Instant;
 
 /// Default bound on the bytes that may wait in a destination's psock queue.
 pub const DEFAULT_CAP: u64 = 4 << 20;
-/// Default SO_SNDBUF of both sockets of a session (the kernel doubles it).
+/// Default SO_SNDBUF of both sockets of a session (the kernel doubles it, after capping it
+/// at `net.core.wmem_max`).
 pub const DEFAULT_SNDBUF: usize = 8 << 20;
+/// Default SO_RCVBUF of both sockets of a session (the kernel doubles it, after capping it
+/// at `net.core.rmem_max`).
+pub const DEFAULT_RCVBUF: usize = 4 << 20;
 
 /// Retransmitted bytes the kernel program cut off, over every session of the process.
 static TRIMMED: AtomicU64 = AtomicU64::new(0);
@@ -55,6 +59,7 @@ pub struct SockmapPath {
     kernel: Arc<Kernel>,
     cap: u64,
     sndbuf: Option<usize>,
+    rcvbuf: Option<usize>,
     resume_redirect: bool,
     trim: bool,
 }
@@ -75,6 +80,7 @@ impl SockmapPath {
             kernel: kernel()?,
             cap: DEFAULT_CAP,
             sndbuf: Some(DEFAULT_SNDBUF),
+            rcvbuf: Some(DEFAULT_RCVBUF),
             resume_redirect: false,
             trim: true,
         })
@@ -83,6 +89,13 @@ impl SockmapPath {
     /// The same path with another SO_SNDBUF for the sockets (`None`: kernel autotuning).
     pub fn with_sndbuf(mut self, sndbuf: Option<usize>) -> SockmapPath {
         self.sndbuf = sndbuf;
+        self
+    }
+
+    /// The same path with another SO_RCVBUF for the sockets (`None`: the kernel's default,
+    /// which it does not grow while the program takes the socket's bytes).
+    pub fn with_rcvbuf(mut self, rcvbuf: Option<usize>) -> SockmapPath {
+        self.rcvbuf = rcvbuf;
         self
     }
 
@@ -171,6 +184,14 @@ impl SockmapPath {
             // busy (measured in docs/datapaths.md); it is also part of the memory bound.
             socket2::SockRef::from(client).set_send_buffer_size(v)?;
             socket2::SockRef::from(server).set_send_buffer_size(v)?;
+        }
+        if let Some(v) = self.rcvbuf {
+            // Each socket is also the source of a direction, and the kernel does not grow
+            // the receive buffer of a socket whose bytes the program takes (it stays at
+            // `tcp_rmem`'s default, 128 KiB here): the sender then waits for window
+            // updates. Measured in docs/datapaths.md.
+            socket2::SockRef::from(client).set_recv_buffer_size(v)?;
+            socket2::SockRef::from(server).set_recv_buffer_size(v)?;
         }
         let client_cookie = cookie(client)?;
         let server_cookie = cookie(server)?;
