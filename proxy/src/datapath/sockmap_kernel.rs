@@ -6,7 +6,8 @@ use aya::Ebpf;
 use aya::maps::{HashMap, MapData, SockHash};
 use aya::programs::SkSkb;
 use proxy_common::{CONTROL_MAP, DirControl, DirStats, SOCKS_MAP, STATS_MAP, VERDICT_PROG};
-use std::os::fd::AsRawFd;
+use std::cell::RefCell;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// Why the kernel half could not be loaded (the reason `auto` falls back to copy).
@@ -22,12 +23,19 @@ pub enum KernelError {
     Map(String),
 }
 
-/// The loaded program and its maps. Map operations are single syscalls; one lock keeps the
-/// aya handles (which need `&mut` to write) simple.
+/// The loaded program and its maps. Map operations are single syscalls. aya's handles need
+/// `&mut` to write, and a lock shared by the session threads made them wait for each other
+/// (7 futex calls per connection): each thread gets its own handles instead, on duplicated
+/// descriptors of the same maps.
 pub struct Kernel {
     maps: Mutex<Maps>,
     /// Keeps the program loaded and attached for the life of the process.
     _ebpf: Mutex<Ebpf>,
+}
+
+thread_local! {
+    /// This thread's handles on the process's maps (there is one [`Kernel`] per process).
+    static THREAD_MAPS: RefCell<Option<Maps>> = const { RefCell::new(None) };
 }
 
 struct Maps {
@@ -99,57 +107,82 @@ impl Kernel {
         })
     }
 
-    fn maps(&self) -> std::sync::MutexGuard<'_, Maps> {
-        self.maps.lock().unwrap_or_else(|p| p.into_inner())
+    /// Runs `f` on this thread's handles, making them on first use.
+    fn with_maps<R>(&self, f: impl FnOnce(&mut Maps) -> R) -> Result<R, KernelError> {
+        THREAD_MAPS.with(|cell| {
+            let mut slot = cell.borrow_mut();
+            let maps = match &mut *slot {
+                Some(maps) => maps,
+                None => slot.insert(self.duplicate()?),
+            };
+            Ok(f(maps))
+        })
+    }
+
+    /// New handles on the same kernel maps.
+    fn duplicate(&self) -> Result<Maps, KernelError> {
+        let m = self.maps.lock().unwrap_or_else(|p| p.into_inner());
+        use aya::maps::IterableMap as _;
+        let map_err = |e: aya::maps::MapError| KernelError::Map(e.to_string());
+        let dup = |fd: std::os::fd::BorrowedFd<'_>| -> Result<aya::maps::MapData, KernelError> {
+            let owned: OwnedFd = fd
+                .try_clone_to_owned()
+                .map_err(|e| KernelError::Map(e.to_string()))?;
+            aya::maps::MapData::from_fd(owned).map_err(map_err)
+        };
+        Ok(Maps {
+            socks: SockHash::try_from(aya::maps::Map::SockHash(dup(m.socks.fd().as_fd())?))
+                .map_err(map_err)?,
+            stats: HashMap::try_from(aya::maps::Map::HashMap(dup(m.stats.map().fd().as_fd())?))
+                .map_err(map_err)?,
+            control: HashMap::try_from(aya::maps::Map::HashMap(dup(m.control.map().fd().as_fd())?))
+                .map_err(map_err)?,
+        })
     }
 
     /// Creates the counters and the control of the direction whose bytes arrive on the
     /// socket `cookie`. Must precede inserting the socket.
     pub fn open_direction(&self, cookie: u64, control: DirControl) -> Result<(), KernelError> {
-        let mut m = self.maps();
-        m.stats
-            .insert(cookie, DirStats::default(), 0)
-            .map_err(|e| KernelError::Map(e.to_string()))?;
-        m.control
-            .insert(cookie, control, 0)
-            .map_err(|e| KernelError::Map(e.to_string()))
+        self.with_maps(|m| {
+            m.stats
+                .insert(cookie, DirStats::default(), 0)
+                .map_err(|e| KernelError::Map(e.to_string()))?;
+            m.control
+                .insert(cookie, control, 0)
+                .map_err(|e| KernelError::Map(e.to_string()))
+        })?
     }
 
     /// Puts `sock` in the SockHash under its peer's cookie. The kernel answers EOPNOTSUPP
     /// when the socket is no longer ESTABLISHED.
     pub fn insert_socket(&self, peer_cookie: u64, sock: &impl AsRawFd) -> std::io::Result<()> {
         let fd = sock.as_raw_fd();
-        self.maps()
-            .socks
-            .insert(peer_cookie, fd, 0)
-            .map_err(map_io_error)
+        self.with_maps(|m| m.socks.insert(peer_cookie, fd, 0).map_err(map_io_error))
+            .map_err(|e| std::io::Error::other(e.to_string()))?
     }
 
     /// The kernel's counters for the bytes arriving on `cookie`.
     pub fn stats(&self, cookie: u64) -> Result<DirStats, KernelError> {
-        self.maps()
-            .stats
-            .get(&cookie, 0)
+        self.with_maps(|m| m.stats.get(&cookie, 0))?
             .map_err(|e| KernelError::Map(e.to_string()))
     }
 
     /// Replaces the control of the bytes arriving on `cookie` (as one value).
     pub fn set_control(&self, cookie: u64, control: DirControl) -> Result<(), KernelError> {
-        self.maps()
-            .control
-            .insert(cookie, control, 0)
+        self.with_maps(|m| m.control.insert(cookie, control, 0))?
             .map_err(|e| KernelError::Map(e.to_string()))
     }
 
     /// Forgets a session's entries: its sockets (`peer_cookies`: the SockHash keys) and the
     /// counters and controls of its directions (`cookies`). Missing entries are fine.
     pub fn close(&self, cookies: &[u64]) {
-        let mut m = self.maps();
-        for c in cookies {
-            let _ = m.socks.remove(c);
-            let _ = m.stats.remove(c);
-            let _ = m.control.remove(c);
-        }
+        let _ = self.with_maps(|m| {
+            for c in cookies {
+                let _ = m.socks.remove(c);
+                let _ = m.stats.remove(c);
+                let _ = m.control.remove(c);
+            }
+        });
     }
 }
 
