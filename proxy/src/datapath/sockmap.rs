@@ -30,6 +30,7 @@
 //! - **Fallback.** A session whose client cannot be inserted (EOPNOTSUPP once it is no
 //!   longer ESTABLISHED, or any other insert failure) uses the copy path instead.
 
+use super::copy::{Carried, Moving};
 use super::sockmap_direction::{Abort, Direction, Side};
 use super::sockmap_kernel::{Kernel, KernelError, kernel};
 use super::tcpinfo::{bytes_queued_total, cookie, tcp_info};
@@ -133,6 +134,30 @@ impl SockmapPath {
     }
 
     pub async fn forward(&self, client: TcpStream, server: TcpStream, s: &SessionIo) -> Transfer {
+        let none = Carried {
+            client_to_server: 0,
+            server_to_client: 0,
+        };
+        self.carry(client, server, none, s).await
+    }
+
+    /// Takes over a session that copy carried so far and stopped between messages, every
+    /// read of it shorter than copy's buffer (`copy::until_moved`, settled): the sockets'
+    /// receive queues hold whole skbs that no one read from, which the program handles
+    /// once the sockets are in the map. Returns the totals of both paths.
+    pub(crate) async fn forward_moved(&self, m: Moving, s: &SessionIo) -> Transfer {
+        let carried = m.carried;
+        carried.then(self.carry(m.client, m.server, carried, s).await)
+    }
+
+    /// Carries a session whose first `before` bytes each way another path carried.
+    async fn carry(
+        &self,
+        client: TcpStream,
+        server: TcpStream,
+        before: Carried,
+        s: &SessionIo,
+    ) -> Transfer {
         let _ = client.set_nodelay(true);
         let _ = server.set_nodelay(true);
         let setup = match self.setup(&client, &server) {
@@ -152,7 +177,7 @@ impl SockmapPath {
             kernel: &self.kernel,
             cookies: [setup.client_cookie, setup.server_cookie],
         };
-        let (end, up, down) = self.run(&client, &server, &setup, s).await;
+        let (end, up, down) = self.run(&client, &server, &setup, before, s).await;
         let counters = [setup.client_cookie, setup.server_cookie].map(|c| self.kernel.stats(c));
         tracing::trace!(
             "sockmap: kernel counters up {:?}, down {:?}",
@@ -249,6 +274,7 @@ impl SockmapPath {
         client: &TcpStream,
         server: &TcpStream,
         setup: &Setup,
+        before: Carried,
         s: &SessionIo,
     ) -> (End, u64, u64) {
         let up_total = AtomicU64::new(0);
@@ -262,6 +288,7 @@ impl SockmapPath {
             src_cookie: setup.client_cookie,
             src_in_map: true,
             dst_base: setup.server_base,
+            src_base: before.client_to_server,
             consumed: 0,
             resume_redirect: self.resume_redirect,
             base_flags: self.base_flags(),
@@ -279,6 +306,7 @@ impl SockmapPath {
             src_cookie: setup.server_cookie,
             src_in_map: setup.server_in_map,
             dst_base: setup.client_base,
+            src_base: before.server_to_client,
             consumed: 0,
             resume_redirect: self.resume_redirect,
             base_flags: self.base_flags(),

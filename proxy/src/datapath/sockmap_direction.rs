@@ -39,6 +39,9 @@ pub(super) struct Direction<'a> {
     pub(super) src_in_map: bool,
     /// `dst`'s acked + queued bytes before the session wrote anything to it.
     pub(super) dst_base: u64,
+    /// Bytes of `src` that another path read before this one took the session over (the
+    /// program never saw them; TCP's received count includes them).
+    pub(super) src_base: u64,
     /// Bytes userspace read from `src` and wrote to `dst`.
     pub(super) consumed: u64,
     /// Whether the program may redirect again once userspace caught up.
@@ -140,15 +143,16 @@ impl Direction<'_> {
         let received = tcp_info(self.src)
             .map_err(|_| Abort(self.src_side))?
             .bytes_received;
-        if st.redirected + st.passed > received {
+        if self.src_base + st.redirected + st.passed > received {
             // For diagnosis: the counters and TCP's figure once more, read in that order.
             let again = self.kernel.stats(self.src_cookie).ok();
             let received_again = tcp_info(self.src).map(|i| i.bytes_received).ok();
             tracing::error!(
-                "sockmap: the kernel handed {} bytes to the verdict but TCP received only \
-                 {received} in sequence (duplicated bytes); resetting the session. \
-                 Counters {st:?}, then {again:?} with {received_again:?} received",
-                st.redirected + st.passed
+                "sockmap: the kernel handed {} bytes to the verdict (after {} read before) but \
+                 TCP received only {received} in sequence (duplicated bytes); resetting the \
+                 session. Counters {st:?}, then {again:?} with {received_again:?} received",
+                st.redirected + st.passed,
+                self.src_base
             );
             return Err(Abort(self.src_side));
         }
@@ -272,7 +276,7 @@ impl Direction<'_> {
                 let received = tcp_info(self.src)
                     .map_err(|_| Abort(self.src_side))?
                     .bytes_received;
-                let handled = st.redirected + st.passed;
+                let handled = self.src_base + st.redirected + st.passed;
                 if handled > received {
                     self.check_no_duplicates(&st)?;
                 }
