@@ -6,13 +6,15 @@
 //! side aborts the session: the other side is closed with a reset (SO_LINGER 0), as the peer
 //! of an aborted stream must not mistake it for a clean end.
 //!
-//! [`until_bulk`] is the same copy with a way out, for the splice path: when a read fills a
+//! [`until_moved`] is the same copy with ways out, for the splice path: when a read fills a
 //! whole buffer while both directions are open, both pumps stop between messages (nothing
-//! read is left unwritten) and the sockets go on to a path built for bulk.
+//! read is left unwritten) and the sockets go on to a path built for bulk; optionally, once
+//! a session has exchanged a number of small messages with both directions open (a
+//! request/response session that stays), the same stop hands it to the sockmap path.
 
 use super::{End, SessionIo, Transfer};
 use std::io;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -68,23 +70,37 @@ enum Stop {
     Moving,
 }
 
-/// Shared by the two pumps of a session that may move to a bulk path.
+/// Shared by the two pumps of a session that may move to another path.
 #[derive(Default)]
 struct Bulk {
-    /// Set by the pump that read a full buffer: both stop at their next read.
-    moving: AtomicBool,
+    /// Why both pumps stop at their next read: [`NOT_MOVING`], [`TO_BULK`] or
+    /// [`TO_SETTLED`], set by the pump that decided.
+    moving: AtomicU8,
     /// Set by a pump that read EOF: a half-closed session stays on copy.
     eof: AtomicBool,
+    /// Reads (of either pump) after which a session of small messages settles; `None`: never.
+    settle_after: Option<u32>,
+    /// Reads so far, both pumps together.
+    reads: AtomicU32,
     wake: Notify,
 }
 
-/// How a session that [`until_bulk`] carried went on.
-pub(crate) enum UntilBulk {
+const NOT_MOVING: u8 = 0;
+const TO_BULK: u8 = 1;
+const TO_SETTLED: u8 = 2;
+
+/// How a session that [`until_moved`] carried went on.
+pub(crate) enum UntilMoved {
     /// It ended on copy.
     Ended(Transfer),
     /// A read filled a whole buffer: both pumps stopped between messages, every byte read so
     /// far was delivered, and the sockets go on to a bulk path.
     Bulk(Moving),
+    /// The session exchanged `settle_after` small messages with both directions open: both
+    /// pumps stopped between messages (every byte read so far delivered, and every read
+    /// shorter than the buffer, so it took all the socket had) and the sockets go on to a
+    /// path built for request/response.
+    Settled(Moving),
 }
 
 /// A session on its way from copy to a bulk path.
@@ -112,31 +128,50 @@ impl Carried {
     }
 }
 
-/// Carries a session with copy until a read fills a whole buffer (see the module doc).
-pub(crate) async fn until_bulk(client: TcpStream, server: TcpStream, s: &SessionIo) -> UntilBulk {
-    carry(client, server, s, Some(&Bulk::default())).await
+/// Carries a session with copy until a read fills a whole buffer or, with `settle_after`,
+/// until that many small reads went through (see the module doc).
+pub(crate) async fn until_moved(
+    client: TcpStream,
+    server: TcpStream,
+    s: &SessionIo,
+    settle_after: Option<u32>,
+) -> UntilMoved {
+    let bulk = Bulk {
+        settle_after,
+        ..Bulk::default()
+    };
+    carry(client, server, s, Some(&bulk)).await
 }
 
-/// Carries a session with copy; with `bulk`, until a read fills a whole buffer.
+/// Carries a session with copy; with `bulk`, until it moves.
 async fn carry(
     mut client: TcpStream,
     mut server: TcpStream,
     s: &SessionIo,
     bulk: Option<&Bulk>,
-) -> UntilBulk {
+) -> UntilMoved {
     let _ = client.set_nodelay(true);
     let _ = server.set_nodelay(true);
     let (flow, up, down) = CopyPath.run(&mut client, &mut server, s, bulk).await;
+    let settled =
+        bulk.is_some_and(|b| b.moving.load(Relaxed) == TO_SETTLED && !b.eof.load(Relaxed));
+    let moving = Moving {
+        client,
+        server,
+        carried: Carried {
+            client_to_server: up,
+            server_to_client: down,
+        },
+    };
     match flow {
-        Flow::Moving => UntilBulk::Bulk(Moving {
-            client,
-            server,
-            carried: Carried {
-                client_to_server: up,
-                server_to_client: down,
-            },
-        }),
-        Flow::Ended(end) => UntilBulk::Ended(CopyPath::ended(&client, &server, end, up, down)),
+        // A session that half-closed meanwhile goes to the bulk path, which carries
+        // half-closed sockets (sockmap cannot take a socket that is no longer ESTABLISHED).
+        Flow::Moving if settled => UntilMoved::Settled(moving),
+        Flow::Moving => UntilMoved::Bulk(moving),
+        Flow::Ended(end) => {
+            let (client, server) = (moving.client, moving.server);
+            UntilMoved::Ended(CopyPath::ended(&client, &server, end, up, down))
+        }
     }
 }
 
@@ -149,10 +184,10 @@ enum Flow {
 impl CopyPath {
     pub async fn forward(&self, client: TcpStream, server: TcpStream, s: &SessionIo) -> Transfer {
         match carry(client, server, s, None).await {
-            UntilBulk::Ended(t) => t,
+            UntilMoved::Ended(t) => t,
             // Only pumps given a `Bulk` stop for moving: never here. Should it happen, the
             // session ends as killed (both sides reset) rather than hang.
-            UntilBulk::Bulk(m) => {
+            UntilMoved::Bulk(m) | UntilMoved::Settled(m) => {
                 let Carried {
                     client_to_server: up,
                     server_to_client: down,
@@ -218,7 +253,8 @@ impl CopyPath {
 }
 
 /// Copies `from` to `to` until EOF, then half-closes `to`; with `bulk`, stops between
-/// messages once either pump has read a full buffer while both directions were open.
+/// messages once either pump has read a full buffer, or the pumps together have done
+/// `settle_after` reads, while both directions were open.
 async fn pump(
     mut from: ReadHalf<'_>,
     mut to: WriteHalf<'_>,
@@ -241,7 +277,7 @@ async fn pump(
             Some(b) => {
                 // Created before the flag is read: a later notify_waiters reaches it.
                 let moving = b.wake.notified();
-                if b.moving.load(Relaxed) {
+                if b.moving.load(Relaxed) != NOT_MOVING {
                     return Ok(Stop::Moving);
                 }
                 tokio::select! {
@@ -263,12 +299,29 @@ async fn pump(
         total.fetch_add(n as u64, Relaxed);
         count(n as u64);
         if let Some(b) = bulk
-            && n >= BUF_SIZE
             && !b.eof.load(Relaxed)
         {
-            b.moving.store(true, Relaxed);
-            b.wake.notify_waiters();
-            return Ok(Stop::Moving);
+            let reads = b.reads.fetch_add(1, Relaxed) + 1;
+            let why = if n >= BUF_SIZE {
+                TO_BULK
+            } else if b.settle_after.is_some_and(|k| reads >= k) {
+                TO_SETTLED
+            } else {
+                NOT_MOVING
+            };
+            if why == TO_BULK {
+                // Bulk wins over settling: this read may have left part of an skb in the
+                // socket, which only the bulk path reads correctly.
+                b.moving.store(TO_BULK, Relaxed);
+            } else if why == TO_SETTLED {
+                let _ = b
+                    .moving
+                    .compare_exchange(NOT_MOVING, TO_SETTLED, Relaxed, Relaxed);
+            }
+            if why != NOT_MOVING {
+                b.wake.notify_waiters();
+                return Ok(Stop::Moving);
+            }
         }
     }
     if let Some(b) = bulk {

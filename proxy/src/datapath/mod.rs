@@ -153,12 +153,25 @@ const AUTO_ORDER: [DataPathChoice; 3] = [
 ];
 
 /// `auto`: the first path of [`AUTO_ORDER`] this kernel and these privileges allow, each
-/// fallback logged with its reason. sockmap is probed and logged but not picked (see
-/// [`log_sockmap_probe`]).
+/// fallback logged with its reason; splice, when picked, settles request/response sessions
+/// on sockmap where sockmap loads (see [`probe_sockmap`]).
 fn select_auto(listen: &str) -> DataPath {
-    log_sockmap_probe(listen);
+    let sockmap = probe_sockmap(listen);
     for choice in AUTO_ORDER {
         match DataPath::select_exactly(choice) {
+            Ok(DataPath::Splice(splice)) => {
+                return DataPath::Splice(match sockmap {
+                    Some(sockmap) => {
+                        tracing::info!(
+                            "Proxy {listen}: sessions start on copy; bulk ones move to splice, \
+                             request/response ones to sockmap after {} messages.",
+                            uring::SETTLE_AFTER_READS
+                        );
+                        splice.settling_on(sockmap)
+                    }
+                    None => splice,
+                });
+            }
             Ok(path) => return path,
             Err(DataPathError::Unavailable { wanted, reason }) => {
                 tracing::warn!(
@@ -171,19 +184,21 @@ fn select_auto(listen: &str) -> DataPath {
 }
 
 // --- sockmap selection (kept apart from the other paths' selection) ---
-/// `auto`, as far as sockmap is concerned: probe it (loading the program once) and log what
-/// was found, but do not pick it. Under bulk load with receive-side drops the kernel hands
-/// the verdict the head of a partial retransmit twice; sockmap detects that and resets the
-/// session, but about one 2 GiB stream in 15-40 is affected (docs/datapaths.md), and it
-/// trails splice on throughput; until both change it is used only when asked for.
-fn log_sockmap_probe(listen: &str) {
+/// `auto`, as far as sockmap is concerned: probe it (loading the program once). It is not
+/// picked for whole sessions: bulk through it ends up carried by userspace once its memory
+/// bound engages, where splice moves it at twice the speed (docs/datapaths.md). It is where
+/// request/response sessions settle, which its in-kernel redirect answers with a third of
+/// copy's latency.
+fn probe_sockmap(listen: &str) -> Option<SockmapPath> {
     match SockmapPath::load() {
-        Ok(_) => tracing::info!(
-            "Proxy {listen}: sockmap data path available but not chosen by 'auto' (not yet \
-             proven on every workload, see docs/datapaths.md). Set datapath = \"sockmap\" \
-             to use it."
-        ),
-        Err(e) => tracing::info!("Proxy {listen}: sockmap data path unavailable ({e})."),
+        Ok(path) => Some(path),
+        Err(e) => {
+            tracing::info!(
+                "Proxy {listen}: sockmap data path unavailable ({e}); request/response \
+                 sessions stay on copy."
+            );
+            None
+        }
     }
 }
 // --- end of sockmap selection ---

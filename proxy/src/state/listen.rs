@@ -59,6 +59,7 @@ pub struct ListenState {
     datapath_fallbacks: AtomicU64,
     /// Sessions that started on copy and moved to the kernel path (splice, once bulk).
     datapath_moved: AtomicU64,
+    datapath_settled: AtomicU64,
     health: Mutex<BackendHealth>,
 }
 
@@ -83,6 +84,7 @@ impl ListenState {
             datapath: OnceLock::new(),
             datapath_fallbacks: AtomicU64::new(0),
             datapath_moved: AtomicU64::new(0),
+            datapath_settled: AtomicU64::new(0),
             health: Mutex::new(BackendHealth {
                 up: true,
                 last_change: now,
@@ -138,6 +140,17 @@ impl ListenState {
     /// Sessions moved from copy to the kernel path since start.
     pub fn datapath_moves(&self) -> u64 {
         self.datapath_moved.load(Relaxed)
+    }
+
+    /// A request/response session moved from the copy path to sockmap (splice chosen by
+    /// `auto`, after a few small messages).
+    pub fn datapath_settled(&self) {
+        self.datapath_settled.fetch_add(1, Relaxed);
+    }
+
+    /// Sessions moved from copy to sockmap since start.
+    pub fn datapath_settles(&self) -> u64 {
+        self.datapath_settled.load(Relaxed)
     }
 
     /// Usable active and backup servers.

@@ -275,6 +275,14 @@ fn collect(rt: &Runtime, cli: &CliState) -> Vec<Info> {
                 ),
                 Field::U64(l.datapath_moves()),
             ),
+            (
+                "Datapath_settled_",
+                "MCP",
+                format!(
+                    "Sessions of listen '{name}' that started on copy and moved to sockmap after a few small messages (sockhop)"
+                ),
+                Field::U64(l.datapath_settles()),
+            ),
         ];
         for (prefix, tags, desc, value) in fields {
             v.push(info(pos, &format!("{prefix}{name}"), tags, &desc, value));
