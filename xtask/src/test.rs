@@ -47,7 +47,7 @@ const STEPS: &[(&str, &[&str])] = &[
             "bench",
             "--quick",
             "--targets",
-            "direct,haproxy,sockhop-copy,sockhop-uring,sockhop-splice",
+            "direct,haproxy,sockhop-copy,sockhop-uring,sockhop-splice,sockhop-auto",
         ],
     ),
 ];

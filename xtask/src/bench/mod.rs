@@ -49,7 +49,7 @@ pub struct BenchArgs {
     #[arg(long)]
     pub quick: bool,
     /// Targets, comma-separated: direct, haproxy, sockhop (every data path that starts) or
-    /// sockhop-copy, sockhop-uring, sockhop-splice, sockhop-sockmap. Default: all.
+    /// sockhop-copy, sockhop-uring, sockhop-splice, sockhop-sockmap, sockhop-auto. Default: all.
     #[arg(long, value_delimiter = ',')]
     pub targets: Option<Vec<String>>,
     /// Scenarios, comma-separated: throughput_1, throughput_8, rr_64, connrate, point_select,

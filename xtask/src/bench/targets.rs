@@ -12,8 +12,9 @@ pub const GREETING_PORT: u16 = 15003;
 /// Port of every proxy's MySQL listen.
 pub const MYSQL_PORT: u16 = 13306;
 
-/// The sockhop data paths, in report order.
-pub const DATA_PATHS: [&str; 4] = ["copy", "uring", "splice", "sockmap"];
+/// The sockhop data paths, in report order. `auto` is what a default configuration gets:
+/// splice whose request/response sessions settle on sockmap.
+pub const DATA_PATHS: [&str; 5] = ["copy", "uring", "splice", "sockmap", "auto"];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Kind {
