@@ -138,15 +138,32 @@ impl Direction<'_> {
     /// whole skbs, including the already-received head of a partially retransmitted one),
     /// and a kernel that delivers bytes twice some other way would do it again. Such a
     /// stream is corrupt; abort it (both sides get a reset) rather than deliver it.
+    ///
+    /// An excess is read a second time first: a duplicate stays in counters that only grow
+    /// (new bytes raise both sides alike), while the program's `passed` was once seen 106
+    /// bytes high and exact on the next read, and that session was reset for nothing
+    /// (docs/datapaths.md).
     fn check_no_duplicates(&self, st: &DirStats) -> Result<(), Abort> {
         // Read after the counters: `received` can only have grown since.
         let received = tcp_info(self.src)
             .map_err(|_| Abort(self.src_side))?
             .bytes_received;
         if self.src_base + st.redirected + st.passed > received {
-            // For diagnosis: the counters and TCP's figure once more, read in that order.
+            // The counters and TCP's figure once more, read in that order.
             let again = self.kernel.stats(self.src_cookie).ok();
             let received_again = tcp_info(self.src).map(|i| i.bytes_received).ok();
+            if let (Some(a), Some(r)) = (again, received_again)
+                && self.src_base + a.redirected + a.passed <= r
+            {
+                tracing::warn!(
+                    "sockmap: the counters read {} bytes handled against {received} \
+                     received, then {} against {r}: a passing excess, not a duplicate. \
+                     Counters {st:?}, then {a:?}",
+                    self.src_base + st.redirected + st.passed,
+                    self.src_base + a.redirected + a.passed
+                );
+                return Ok(());
+            }
             tracing::error!(
                 "sockmap: the kernel handed {} bytes to the verdict (after {} read before) but \
                  TCP received only {received} in sequence (duplicated bytes); resetting the \
