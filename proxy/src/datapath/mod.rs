@@ -186,9 +186,9 @@ fn select_auto(listen: &str) -> DataPath {
 // --- sockmap selection (kept apart from the other paths' selection) ---
 /// `auto`, as far as sockmap is concerned: probe it (loading the program once). It is not
 /// picked for whole sessions: bulk through it ends up carried by userspace once its memory
-/// bound engages, where splice moves it at twice the speed (docs/datapaths.md). It is where
-/// request/response sessions settle, which its in-kernel redirect answers with a third of
-/// copy's latency.
+/// bound engages, where splice moves it 1.3-1.5x faster (docs/datapaths.md). It is where
+/// request/response sessions settle: its in-kernel redirect answers a 64-byte round trip
+/// in 0.4x copy's time.
 fn probe_sockmap(listen: &str) -> Option<SockmapPath> {
     match SockmapPath::load() {
         Ok(path) => Some(path),

@@ -42,7 +42,7 @@ use tokio::net::TcpStream;
 /// sessions never pay the handoff to another thread, bulk ones get zero copy. With a
 /// sockmap path to settle on ([`SplicePath::settling_on`], what `auto` picks), a session
 /// that instead exchanges [`SETTLE_AFTER_READS`] small messages moves to sockmap, whose
-/// kernel redirect answers small messages with a third of copy's latency.
+/// kernel redirect answers small messages in 0.4x copy's time (p50, 64-byte round trips).
 #[derive(Clone)]
 pub struct SplicePath {
     engine: &'static Engine,
