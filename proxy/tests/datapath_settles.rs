@@ -10,8 +10,9 @@ mod common;
 mod uring_pair;
 
 use sockhop::config::DataPathChoice;
-use sockhop::datapath::{DataPath, End};
+use sockhop::datapath::{DataPath, End, Transfer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::task::JoinHandle;
 use uring_pair::{MB, Proxied, proxied, recv, send, within};
 
 /// `auto` as selected here, if it settles sessions on sockmap.
@@ -41,6 +42,31 @@ async fn ping_pong(p: &mut Proxied, rounds: u8) {
     }
 }
 
+/// The server closes first, then the client: both see EOF.
+async fn close_server_first(p: &mut Proxied) {
+    p.server.shutdown().await.unwrap();
+    assert_eq!(p.client.read(&mut [0u8; 1]).await.unwrap(), 0);
+    p.client.shutdown().await.unwrap();
+    assert_eq!(p.server.read(&mut [0u8; 1]).await.unwrap(), 0);
+}
+
+/// The session ends cleanly with these totals.
+async fn ends_cleanly(forward: JoinHandle<Transfer>, up: u64, down: u64) {
+    let t = within(30, forward).await.unwrap();
+    assert_eq!(
+        (t.client_to_server, t.server_to_client, t.end),
+        (up, down, End::Done)
+    );
+}
+
+/// A session through `auto` after 10 ping-pongs (640 bytes each way): settled on sockmap.
+async fn settled_session() -> Option<Proxied> {
+    let path = settling_path()?;
+    let mut p = proxied(&path).await;
+    within(30, ping_pong(&mut p, 10)).await;
+    Some(p)
+}
+
 /// Client closes first, then the server: both see EOF.
 async fn close_client_first(p: &mut Proxied) {
     p.client.shutdown().await.unwrap();
@@ -57,11 +83,7 @@ async fn ping_pong_session_settles_on_sockmap() {
     let mut p = proxied(&path).await;
     within(30, ping_pong(&mut p, 100)).await;
     within(30, close_client_first(&mut p)).await;
-    let t = within(30, p.forward).await.unwrap();
-    assert_eq!(
-        (t.client_to_server, t.server_to_client, t.end),
-        (6400, 6400, End::Done)
-    );
+    ends_cleanly(p.forward, 6400, 6400).await;
     assert_eq!(p.listen.datapath_settles(), 1, "ping-pong did not settle");
     assert_eq!(p.listen.datapath_moves(), 0, "ping-pong moved to splice");
     assert_eq!(
@@ -101,17 +123,10 @@ async fn server_first_session_settles_and_the_server_closes_first() {
         up += 5;
         let mut quit = [0u8; 5];
         p.server.read_exact(&mut quit).await.unwrap();
-        p.server.shutdown().await.unwrap();
-        assert_eq!(p.client.read(&mut [0u8; 1]).await.unwrap(), 0);
-        p.client.shutdown().await.unwrap();
-        assert_eq!(p.server.read(&mut [0u8; 1]).await.unwrap(), 0);
+        close_server_first(&mut p).await;
     })
     .await;
-    let t = within(30, p.forward).await.unwrap();
-    assert_eq!(
-        (t.client_to_server, t.server_to_client, t.end),
-        (up, down, End::Done)
-    );
+    ends_cleanly(p.forward, up, down).await;
     assert_eq!(p.listen.datapath_settles(), 1);
 }
 
@@ -132,17 +147,10 @@ async fn short_session_stays_on_copy() {
             let mut got = vec![0u8; len];
             r.read_exact(&mut got).await.unwrap();
         }
-        p.server.shutdown().await.unwrap();
-        assert_eq!(p.client.read(&mut [0u8; 1]).await.unwrap(), 0);
-        p.client.shutdown().await.unwrap();
-        assert_eq!(p.server.read(&mut [0u8; 1]).await.unwrap(), 0);
+        close_server_first(&mut p).await;
     })
     .await;
-    let t = within(30, p.forward).await.unwrap();
-    assert_eq!(
-        (t.client_to_server, t.server_to_client, t.end),
-        (65, 89, End::Done)
-    );
+    ends_cleanly(p.forward, 65, 89).await;
     assert_eq!(
         p.listen.datapath_settles(),
         0,
@@ -155,9 +163,9 @@ async fn short_session_stays_on_copy() {
 /// byte-exact, the memory bound of sockmap applies, the session ends cleanly.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn settled_session_then_bulk_both_ways() {
-    let Some(path) = settling_path() else { return };
-    let mut p = proxied(&path).await;
-    within(30, ping_pong(&mut p, 10)).await;
+    let Some(mut p) = settled_session().await else {
+        return;
+    };
     let (up, down) = (4 * MB + 3, 16 * MB + 1);
     within(120, async {
         let (mut cr, mut cw) = p.client.split();
@@ -173,11 +181,7 @@ async fn settled_session_then_bulk_both_ways() {
         assert_eq!((b.unwrap(), d.unwrap()), (up, down));
     })
     .await;
-    let t = within(30, p.forward).await.unwrap();
-    assert_eq!(
-        (t.client_to_server, t.server_to_client, t.end),
-        (640 + up, 640 + down, End::Done)
-    );
+    ends_cleanly(p.forward, 640 + up, 640 + down).await;
     assert_eq!(p.listen.datapath_settles(), 1);
     assert_eq!(p.listen.datapath_moves(), 0);
 }
@@ -186,9 +190,9 @@ async fn settled_session_then_bulk_both_ways() {
 /// a client abort.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn client_reset_after_settling_resets_the_server() {
-    let Some(path) = settling_path() else { return };
-    let mut p = proxied(&path).await;
-    within(30, ping_pong(&mut p, 10)).await;
+    let Some(mut p) = settled_session().await else {
+        return;
+    };
     socket2::SockRef::from(&p.client)
         .set_linger(Some(std::time::Duration::ZERO))
         .unwrap();
