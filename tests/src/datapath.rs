@@ -1,7 +1,7 @@
 //! The data paths a walkthrough test runs on, and the proof that sockhop moves the client's
 //! bytes with the one asked for.
 //!
-//! - [`DataPath`]: copy, uring, splice and sockmap, passed to sockhop as `--datapath`.
+//! - [`DataPath`]: copy, uring, splice, sockmap and auto, passed to sockhop as `--datapath`.
 //! - [`available`]: whether the real `sockhop` binary can use a path here (probed once per
 //!   path and process); a skip with the reason, or a failure under `CI=true`.
 //! - [`assert_selected`]: the daemon's start-up line and `show info` name the path.
@@ -23,21 +23,24 @@ use std::sync::OnceLock;
 use std::time::Duration;
 use xtask::process;
 
-/// A data path sockhop can be told to use (`auto` is not one: it picks one of these).
+/// A data path sockhop can be told to use. `auto` is what a default configuration gets:
+/// splice, whose request/response sessions settle on sockmap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DataPath {
     Copy,
     Uring,
     Splice,
     Sockmap,
+    Auto,
 }
 
 impl DataPath {
-    pub const ALL: [DataPath; 4] = [
+    pub const ALL: [DataPath; 5] = [
         DataPath::Copy,
         DataPath::Uring,
         DataPath::Splice,
         DataPath::Sockmap,
+        DataPath::Auto,
     ];
 
     /// The name `--datapath` takes, and `show info` and the log print.
@@ -47,6 +50,15 @@ impl DataPath {
             DataPath::Uring => "uring",
             DataPath::Splice => "splice",
             DataPath::Sockmap => "sockmap",
+            DataPath::Auto => "auto",
+        }
+    }
+
+    /// The path the daemon reports choosing (`show info`, its start-up line).
+    pub const fn chosen(self) -> &'static str {
+        match self {
+            DataPath::Auto => "splice",
+            other => other.as_str(),
         }
     }
 
@@ -57,6 +69,7 @@ impl DataPath {
             DataPath::Uring => 1,
             DataPath::Splice => 2,
             DataPath::Sockmap => 3,
+            DataPath::Auto => 4,
         }
     }
 
@@ -64,7 +77,7 @@ impl DataPath {
     /// debug lines that [`assert_sessions_carried`] reads.
     pub fn rust_log(self) -> &'static str {
         match self {
-            DataPath::Sockmap => "info,sockhop::datapath::sockmap=debug",
+            DataPath::Sockmap | DataPath::Auto => "info,sockhop::datapath::sockmap=debug",
             _ => "info",
         }
     }
@@ -80,15 +93,19 @@ impl fmt::Display for DataPath {
 const PROBE_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// The line `DataPath::select` (proxy/src/datapath/mod.rs) logs once it has the path.
-fn selected_line(listen: &str, path: &str) -> String {
-    format!("Proxy {listen}: data path '{path}' (wanted '{path}').")
+fn selected_line(listen: &str, path: DataPath) -> String {
+    format!(
+        "Proxy {listen}: data path '{}' (wanted '{}').",
+        path.chosen(),
+        path.as_str()
+    )
 }
 
 /// Why the real sockhop cannot use `path` on this machine, or `None` when it can. Probed
 /// once per path and test process by starting the binary with `--datapath <path>` and a
 /// one-listen configuration on the probe's own address.
 pub fn unavailable(path: DataPath) -> Option<String> {
-    static PROBES: [OnceLock<Option<String>>; 4] = [const { OnceLock::new() }; 4];
+    static PROBES: [OnceLock<Option<String>>; 5] = [const { OnceLock::new() }; 5];
     PROBES[path.index()]
         .get_or_init(|| probe(path.as_str(), net::probe_bind(path)).err())
         .clone()
@@ -146,7 +163,10 @@ pub fn probe(name: &str, bind: SocketAddr) -> Result<(), String> {
         .map_err(|e| format!("cannot start sockhop: {e}"))?;
     let _ = fs::write(dir.join("sockhop.pid"), child.id().to_string());
     let read_log = || fs::read_to_string(&log_path).unwrap_or_default();
-    let wanted = selected_line("probe", name);
+    let wanted = match DataPath::ALL.into_iter().find(|p| p.as_str() == name) {
+        Some(path) => selected_line("probe", path),
+        None => format!("Proxy probe: data path '{name}' (wanted '{name}')."),
+    };
     let (outcome, _) = wait::until(
         PROBE_TIMEOUT,
         &format!("sockhop --datapath {name} to start or exit"),
@@ -175,7 +195,7 @@ pub fn probe(name: &str, bind: SocketAddr) -> Result<(), String> {
 /// The daemon says it uses `path` for listen `listen`: its start-up line (chosen, and
 /// wanted, the same path: no fallback) and its `show info` field `Datapath_<listen>`.
 pub fn assert_selected(sockhop: &Sockhop, listen: &str, path: DataPath) {
-    let line = selected_line(listen, path.as_str());
+    let line = selected_line(listen, path);
     let log = sockhop.log();
     assert!(log.contains(&line), "sockhop's log lacks {line:?}:\n{log}");
     let info = sockhop.command("show info");
@@ -184,7 +204,7 @@ pub fn assert_selected(sockhop: &Sockhop, listen: &str, path: DataPath) {
         .lines()
         .find_map(|l| l.strip_prefix(&format!("{field}: ")))
         .unwrap_or_else(|| panic!("`show info` has no {field}:\n{info}"));
-    assert_eq!(value, path.as_str(), "`show info` {field}");
+    assert_eq!(value, path.chosen(), "`show info` {field}");
 }
 
 /// Log lines of a session a path handed to the copy path (proxy/src/datapath/sockmap.rs
@@ -198,8 +218,14 @@ const FALLBACKS: [&str; 3] = [
 const SOCKMAP_SESSION_END: &str = "sockmap: session ended";
 
 /// The client sessions of the test went through `path`: no session fell back to copy, and on
-/// sockmap (whose fallback is silent at info level) at least one session ended on it.
+/// sockmap (whose fallback is silent at info level) at least one session ended on it. With
+/// `auto`, copy is part of the path (every session starts there, and one that was about to
+/// settle on sockmap as a peer closed stays there), so nothing is checked beyond the test's
+/// own assertions; `walkthrough/settle.rs` checks that a long session does settle.
 pub fn assert_sessions_carried(sockhop: &Sockhop, path: DataPath) {
+    if path == DataPath::Auto {
+        return;
+    }
     if path == DataPath::Sockmap {
         wait::until(
             Duration::from_secs(5),
@@ -249,7 +275,7 @@ pub fn run(test: &str, path: DataPath, body: fn(DataPath) -> World) {
 }
 
 /// `per_datapath!(name)`, next to `fn name(path: DataPath) -> World`, makes module `name`
-/// with one `#[test]` per data path, `copy`, `uring`, `splice` and `sockmap`, each calling
+/// with one `#[test]` per data path, `copy`, `uring`, `splice`, `sockmap` and `auto`, each calling
 /// [`run`] (so `cargo test sockmap` runs one path, `cargo test name` every path of one test).
 #[macro_export]
 macro_rules! per_datapath {
@@ -276,6 +302,11 @@ macro_rules! per_datapath {
             fn sockmap() {
                 run(stringify!($name), DataPath::Sockmap, super::$name);
             }
+
+            #[test]
+            fn auto() {
+                run(stringify!($name), DataPath::Auto, super::$name);
+            }
         }
     };
 }
@@ -287,7 +318,7 @@ mod tests {
     #[test]
     fn names_match_the_cli_and_index_all() {
         let names: Vec<_> = DataPath::ALL.iter().map(|p| p.to_string()).collect();
-        assert_eq!(names, ["copy", "uring", "splice", "sockmap"]);
+        assert_eq!(names, ["copy", "uring", "splice", "sockmap", "auto"]);
         for (i, p) in DataPath::ALL.into_iter().enumerate() {
             assert_eq!(p.index(), i);
         }

@@ -7,10 +7,12 @@
 //! Blocks in use (one per test; keep them unique):
 //! - walkthrough: 101 replication (no proxy); the tests run once per data path
 //!   ([`TestNet::per_path`]) in block `base + slot`, base 100 copy, 120 uring, 130 splice,
-//!   140 sockmap, slot 2 round-robin, 3 backup, 4 failover, 5 admin, 6 manual failback,
-//!   8 `source` (so 102-108, 122-128, 132-138, 142-148); slot 7 is max_connect_errors,
-//!   which runs on copy only (107);
-//! - 119: the data-path probes ([`probe_bind`]), 127.0.119.1-4 (one per path) and .5;
+//!   140 sockmap, 150 auto, slot 2 round-robin, 3 backup, 4 failover, 5 admin, 6 manual
+//!   failback, 8 `source` (so 102-108, 122-128, 132-138, 142-148, 152-158); slot 7 is
+//!   max_connect_errors, which runs on copy only (107); slot 9 is the settle test, on auto
+//!   only (159);
+//! - 119: the data-path probes ([`probe_bind`]), 127.0.119.1-4 and .6 (one per path) and
+//!   .5 (the probe's own test);
 //! - compat: 110 HAProxy oracle, 111 prometheus-haproxy-exporter, 112 hatop, 113 sockhop
 //!   ctl and socat over TCP; 114 the MySQL check function (mysql_check_real).
 
@@ -37,6 +39,7 @@ impl TestNet {
             DataPath::Uring => 120,
             DataPath::Splice => 130,
             DataPath::Sockmap => 140,
+            DataPath::Auto => 150,
         };
         TestNet::new(base + slot)
     }
@@ -62,12 +65,16 @@ impl TestNet {
     }
 }
 
-/// Where the data-path probe for `path` binds (block 119, host 1-4).
+/// Where the data-path probe for `path` binds (block 119, host 1-4, and 6 for auto).
 pub fn probe_bind(path: DataPath) -> SocketAddr {
-    probe_bind_at(1 + path.index() as u8)
+    match path {
+        DataPath::Auto => probe_bind_at(6),
+        _ => probe_bind_at(1 + path.index() as u8),
+    }
 }
 
-/// Block 119's host `last` on [`PORT`]: 1-4 are the paths' probes, 5 the probe's own test.
+/// Block 119's host `last` on [`PORT`]: 1-4 and 6 are the paths' probes, 5 the probe's own
+/// test.
 pub fn probe_bind_at(last: u8) -> SocketAddr {
     SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::new(127, 0, 119, last), PORT))
 }

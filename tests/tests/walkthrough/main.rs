@@ -5,7 +5,7 @@
 //! and its own proxy on its own loopback addresses (see `sockhop_tests::net`).
 //!
 //! Every test that carries client bytes through sockhop runs once per data path
-//! (`per_datapath!`: `<test>::copy`, `::uring`, `::splice`, `::sockmap`), with sockhop
+//! (`per_datapath!`: `<test>::copy`, `::uring`, `::splice`, `::sockmap`, `::auto`), with sockhop
 //! started as `--datapath <path>` and checked to use it (`sockhop_tests::datapath`).
 
 mod admin;
@@ -15,4 +15,5 @@ mod failover;
 mod max_connect_errors;
 mod probe;
 mod replication;
+mod settle;
 mod source;
