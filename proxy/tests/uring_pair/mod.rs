@@ -29,7 +29,9 @@ pub fn path(choice: DataPathChoice) -> Option<DataPath> {
 }
 
 /// Every io_uring path: splice as configured (copy until a read fills a buffer, then
-/// splice), splice from the first byte (so that every case below reaches the ring), uring.
+/// splice), splice from the first byte (so that every case below reaches the ring), uring,
+/// and `auto` (splice whose request/response sessions settle on sockmap) when sockmap loads
+/// here too (under CI it must: `datapath_settles.rs` fails otherwise).
 pub fn paths() -> Vec<DataPath> {
     let mut v = Vec::new();
     if let Some(p) = path(DataPathChoice::Splice) {
@@ -39,6 +41,11 @@ pub fn paths() -> Vec<DataPath> {
         }
     }
     v.extend(path(DataPathChoice::Uring));
+    if let Some(DataPath::Splice(s)) = path(DataPathChoice::Auto)
+        && s.settles_on_sockmap()
+    {
+        v.push(DataPath::Splice(s));
+    }
     v
 }
 
