@@ -103,7 +103,7 @@ pub(crate) enum UntilMoved {
     Settled(Moving),
 }
 
-/// A session on its way from copy to a bulk path.
+/// A session on its way from copy to another path (splice once bulk, sockmap once settled).
 pub(crate) struct Moving {
     pub client: TcpStream,
     pub server: TcpStream,
