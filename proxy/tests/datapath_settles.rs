@@ -13,7 +13,7 @@ use sockhop::config::DataPathChoice;
 use sockhop::datapath::{DataPath, End, Transfer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::task::JoinHandle;
-use uring_pair::{MB, Proxied, proxied, recv, send, within};
+use uring_pair::{MB, Proxied, both_ways, proxied, within};
 
 /// `auto` as selected here, if it settles sessions on sockmap.
 fn settling_path() -> Option<DataPath> {
@@ -167,19 +167,10 @@ async fn settled_session_then_bulk_both_ways() {
         return;
     };
     let (up, down) = (4 * MB + 3, 16 * MB + 1);
-    within(120, async {
-        let (mut cr, mut cw) = p.client.split();
-        let (mut sr, mut sw) = p.server.split();
-        let (a, b, c, d) = tokio::join!(
-            send(&mut cw, 0x5E7, up),
-            recv(&mut sr, 0x5E7),
-            send(&mut sw, !0x5E7, down),
-            recv(&mut cr, !0x5E7),
-        );
-        a.unwrap();
-        c.unwrap();
-        assert_eq!((b.unwrap(), d.unwrap()), (up, down));
-    })
+    within(
+        120,
+        both_ways(&mut p.client, &mut p.server, up, down, 0x5E7),
+    )
     .await;
     ends_cleanly(p.forward, 640 + up, 640 + down).await;
     assert_eq!(p.listen.datapath_settles(), 1);

@@ -10,7 +10,7 @@ mod uring_pair;
 use sockhop::config::DataPathChoice;
 use sockhop::datapath::End;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use uring_pair::{MB, exchange, path, proxied, recv, send, within};
+use uring_pair::{MB, both_ways, exchange, path, proxied, recv, send, within};
 
 /// splice starts each session on copy and moves it to the ring once a read fills a whole
 /// buffer: small request/response sessions stay on copy, bulk ones move (also after small
@@ -99,17 +99,7 @@ async fn splice_moves_bulk_sessions_and_keeps_small_ones_on_copy() {
     let listen = p.listen.clone();
     within(60, async {
         let (up, down) = (4 * MB + 1, 2 * MB + 7);
-        let (mut cr, mut cw) = p.client.split();
-        let (mut sr, mut sw) = p.server.split();
-        let (a, b, c, d) = tokio::join!(
-            send(&mut cw, 0xB01C, up),
-            recv(&mut sr, 0xB01C),
-            send(&mut sw, !0xB01C, down),
-            recv(&mut cr, !0xB01C),
-        );
-        a.unwrap();
-        c.unwrap();
-        assert_eq!((b.unwrap(), d.unwrap()), (up, down));
+        both_ways(&mut p.client, &mut p.server, up, down, 0xB01C).await;
         let t = p.forward.await.unwrap();
         assert_eq!(
             (t.client_to_server, t.server_to_client, t.end),

@@ -175,6 +175,27 @@ pub async fn exchange(p: Proxied, up: u64, down: u64, seed: u64) {
         forward,
         ..
     } = p;
+    both_ways(&mut client, &mut server, up, down, seed).await;
+    let t = forward.await.unwrap();
+    assert_eq!(
+        t,
+        Transfer {
+            client_to_server: up,
+            server_to_client: down,
+            end: End::Done
+        }
+    );
+}
+
+/// Sends `up` bytes client -> server and `down` bytes server -> client at the same time
+/// (each sender half-closes when done) and checks both streams byte for byte.
+pub async fn both_ways(
+    client: &mut TcpStream,
+    server: &mut TcpStream,
+    up: u64,
+    down: u64,
+    seed: u64,
+) {
     let (mut cr, mut cw) = client.split();
     let (mut sr, mut sw) = server.split();
     let (a, b, c, d) = tokio::join!(
@@ -187,15 +208,6 @@ pub async fn exchange(p: Proxied, up: u64, down: u64, seed: u64) {
     c.expect("server send");
     assert_eq!(b.expect("server receive"), up, "bytes at the server");
     assert_eq!(d.expect("client receive"), down, "bytes at the client");
-    let t = forward.await.unwrap();
-    assert_eq!(
-        t,
-        Transfer {
-            client_to_server: up,
-            server_to_client: down,
-            end: End::Done
-        }
-    );
 }
 
 pub async fn within<F: Future>(secs: u64, f: F) -> F::Output {
