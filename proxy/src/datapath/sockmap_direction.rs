@@ -123,12 +123,13 @@ impl Direction<'_> {
     fn refresh(&mut self) -> Result<bool, Abort> {
         let st = self.stats()?;
         let moved = self.meter(st.redirected + self.consumed);
-        if self.src_in_map && self.settled.is_some() {
+        if self.src_in_map {
             self.check_no_duplicates(&st)?;
-        } else if self.src_in_map {
-            self.check_no_duplicates(&st)?;
-            let written = self.dst_written()?;
-            self.set_control(written)?;
+            if self.settled.is_none() {
+                // The limit matters only while the program may still redirect.
+                let written = self.dst_written()?;
+                self.set_control(written)?;
+            }
         }
         Ok(moved)
     }
